@@ -1,0 +1,266 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from units.models import Unit
+
+
+class Campaign(models.Model):
+    """One year's thematic study. Every deadline and threshold the rules use is data here."""
+
+    class ReportFrequency(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.TextField(_("title"))
+    short_title = models.CharField(_("short title"), max_length=120)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    study_deadline = models.DateField(_("study deadline"))
+    required_study_share = models.PositiveSmallIntegerField(
+        _("required study attendance (%)"),
+        default=95,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("A unit is study-complete when its accepted sessions reach this share of its members."),
+    )
+    plan_deadline = models.DateField(_("implementation plan deadline"))
+    linked_programme = models.CharField(_("linked programme"), max_length=255, blank=True)
+    breakthrough_deadline = models.DateField(_("breakthrough task selection deadline"))
+    report_frequency = models.CharField(
+        _("progress report frequency"),
+        max_length=16,
+        choices=ReportFrequency.choices,
+        default=ReportFrequency.QUARTERLY,
+    )
+    report_grace_days = models.PositiveSmallIntegerField(_("progress report grace days"), default=10)
+    incident_age_limit_days = models.PositiveSmallIntegerField(_("incident age limit (days)"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-year", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(required_study_share__gte=1, required_study_share__lte=100),
+                name="campaign_study_share_1_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(study_deadline__gte=F("starts_on"), study_deadline__lte=F("ends_on")),
+                name="campaign_study_deadline_in_campaign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_title
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+
+
+class Reviewable(models.Model):
+    """What every report a unit submits has: its review state and an edit counter.
+
+    `version` grows on every save through a service; a form carries the version it was opened with,
+    and a save against an older one is refused instead of overwriting someone else's change.
+    """
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT, db_index=True
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def evidence_path(instance, filename: str) -> str:
+    # The stored name is opaque; the original (Vietnamese) name is kept in a column for downloads.
+    return f"{instance._meta.app_label}/{instance._meta.model_name}/{instance.unit_id}/{filename}"
+
+
+class StudySession(Reviewable):
+    """R1: a study and dissemination session (hội nghị học tập, quán triệt) or a make-up one."""
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("Regular session")
+        MAKEUP = "makeup", _("Make-up session")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="study_sessions", verbose_name=_("campaign"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="study_sessions", verbose_name=_("unit"))
+    held_on = models.DateField(_("held on"))
+    format = models.CharField(_("format"), max_length=16, choices=Format.choices, default=Format.IN_PERSON)
+    kind = models.CharField(_("session kind"), max_length=16, choices=Kind.choices, default=Kind.REGULAR)
+    presenter = models.CharField(_("presenter"), max_length=255)
+    members_expected = models.PositiveIntegerField(_("members expected"))
+    attendees = models.PositiveIntegerField(_("attendees"))
+    notes = models.TextField(_("notes"), blank=True)
+    minutes = models.FileField(_("minutes"), upload_to=evidence_path, blank=True, max_length=255)
+    minutes_name = models.CharField(_("minutes file name"), max_length=255, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("study session")
+        verbose_name_plural = _("study sessions")
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["campaign", "unit", "status"], name="studysession_scope_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(attendees__lte=F("members_expected")), name="session_attendees_le_expected"),
+            models.CheckConstraint(condition=Q(members_expected__gt=0), name="session_expected_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.held_on:%d/%m/%Y}"
+
+
+class ImplementationPlan(Reviewable):
+    """R2: the unit's implementation plan (kế hoạch triển khai thực hiện); one per unit and campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="plans", verbose_name=_("campaign"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="plans", verbose_name=_("unit"))
+    number = models.CharField(_("document number"), max_length=64)
+    issued_on = models.DateField(_("issued on"))
+    programme = models.CharField(_("linked programme"), max_length=255)
+    summary = models.TextField(_("summary"), blank=True)
+    document = models.FileField(_("document"), upload_to=evidence_path, blank=True, max_length=255)
+    document_name = models.CharField(_("document file name"), max_length=255, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("implementation plan")
+        verbose_name_plural = _("implementation plans")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="plan_one_per_unit_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.number}"
+
+
+class Incident(Reviewable):
+    """R5: a pressing local incident (vụ việc nổi cộm, bức xúc) and how it was resolved."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("campaign"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("unit"))
+    title = models.CharField(_("title"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    opened_on = models.DateField(_("opened on"))
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM)
+    owner = models.CharField(_("person in charge"), max_length=255)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-opened_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("opened_on")),
+                name="incident_resolved_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+class FlagKind(models.TextChoices):
+    STUDY_OVERDUE = "study_overdue", _("Study overdue")
+    STUDY_LATE = "study_late", _("Study completed late")
+    PLAN_MISSING = "plan_missing", _("Implementation plan missing")
+    NO_BREAKTHROUGH = "no_breakthrough", _("No breakthrough task")
+    REPORT_OVERDUE = "report_overdue", _("Progress report overdue")
+    STALE_INCIDENT = "stale_incident", _("Stale incident")
+
+
+class Flag(models.Model):
+    """A fact that a unit is behind. Opened and closed by the deadline engine, never duplicated:
+    at most one open flag per (campaign, unit, kind, subject); closed ones stay as history."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="flags", verbose_name=_("campaign"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="flags", verbose_name=_("unit"))
+    kind = models.CharField(_("kind"), max_length=32, choices=FlagKind.choices)
+    # What the flag is about beyond the unit, e.g. "task:12/2024-Q2" or "incident:7"; empty when
+    # the flag is about the unit as a whole.
+    subject = models.CharField(_("subject"), max_length=64, blank=True, default="")
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-opened_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "kind", "subject"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="flag_closed_after_opened",
+            ),
+        ]
+        indexes = [
+            # The dashboard and digests read open flags of a campaign.
+            models.Index(fields=["campaign", "kind"], condition=Q(closed_at__isnull=True), name="flag_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}"
+
+
+class DeadlineEngineRun(models.Model):
+    """One pass of the deadline engine; /healthz reports the age of the newest finished one."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("deadline engine run")
+        verbose_name_plural = _("deadline engine runs")
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"

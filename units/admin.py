@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TabbedTranslationAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .models import Assignment, Unit, User
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(Unit)
+class UnitAdmin(TreeAdmin, TabbedTranslationAdmin):
+    form = movenodeform_factory(Unit, exclude=["search_name"])
+    list_display = ["name", "code", "kind", "sector", "member_count", "is_active"]
+    list_filter = ["kind", "sector", "is_active"]
+    search_fields = ["code", "name_vi", "name_en", "search_name"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Language"), {"fields": ["language"]}))
+    list_display = ["username", "first_name", "last_name", "email", "language", "is_active"]
+    inlines = [AssignmentInline]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "unit", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "unit__code", "unit__search_name"]
+    autocomplete_fields = ["user", "unit"]

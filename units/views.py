@@ -1,0 +1,99 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import translate_url
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns.selectors import child_units_with_study, current_campaign, last_engine_run, unit_overview
+
+from .selectors import get_visible_unit, unit_ancestors, user_scope
+from .services import user_set_language
+
+
+@require_GET
+@login_required
+def home(request):
+    scope = user_scope(request.user)
+    if scope.is_district:
+        return redirect("campaigns:dashboard")
+    if scope.home_unit is not None:
+        return redirect("units:detail", code=scope.home_unit.code)
+    return render(request, "units/no_role.html", status=403)
+
+
+@require_POST
+def switch_language(request):
+    """Like Django's set_language, but every page lives under a language prefix, so the target is
+    the same page under the other prefix; a signed-in person's choice is also saved for e-mails."""
+    language = request.POST.get("language", "")
+    if not translation.check_for_language(language) or language not in ("vi", "en"):
+        language = translation.get_language()
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=language)
+    response = HttpResponseRedirect(translate_url(next_url, language))
+    response.set_cookie("dongda_language", language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@require_GET
+@login_required
+def unit_detail(request, code: str):
+    unit = get_visible_unit(request.user, code)
+    campaign = current_campaign()
+    context = {"unit": unit, "campaign": campaign, "ancestors": unit_ancestors(unit)}
+    if campaign is not None:
+        context["overview"] = unit_overview(unit=unit, campaign=campaign)
+        context["children"] = child_units_with_study(unit=unit, campaign=campaign)
+    return render(request, "units/unit_detail.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For a load balancer or a person: is the database up, is the broker up, and how long ago did
+    the deadline engine last finish. 200 when the database and broker answer, 503 otherwise."""
+    checks: dict = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure is reported, not raised
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    checks["broker"] = _broker_status()
+    run = last_engine_run() if checks["database"] == "ok" else None
+    checks["deadline_engine"] = {
+        "last_finished_at": run.finished_at.isoformat() if run else None,
+        "age_seconds": int((timezone.now() - run.finished_at).total_seconds()) if run else None,
+    }
+    healthy = checks["database"] == "ok" and checks["broker"] == "ok"
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def _broker_status() -> str:
+    from dongda.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # reported in the JSON body
+        return f"error: {exc.__class__.__name__}"
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
