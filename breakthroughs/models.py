@@ -1,7 +1,6 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from campaigns.models import Campaign, Reviewable, evidence_path
 from units.models import Unit
@@ -26,7 +25,6 @@ class BreakthroughTask(Reviewable):
     target = models.CharField(_("target"), max_length=120, blank=True)
     owner = models.CharField(_("person in charge"), max_length=255, blank=True)
     due_on = models.DateField(_("due on"))
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("breakthrough task")
@@ -49,7 +47,6 @@ class ProgressReport(Reviewable):
     narrative = models.TextField(_("narrative"))
     evidence = models.FileField(_("evidence"), upload_to=evidence_path, blank=True, max_length=255)
     evidence_name = models.CharField(_("evidence file name"), max_length=255, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("progress report")
@@ -79,7 +76,6 @@ class Initiative(Reviewable):
     started_on = models.DateField(_("started on"))
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.PLANNED)
     results = models.TextField(_("results"), blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("new model")

@@ -1,3 +1,4 @@
+import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import BreakthroughTask, Initiative, ProgressReport
@@ -19,3 +20,8 @@ class ProgressReportTranslation(TranslationOptions):
 class InitiativeTranslation(TranslationOptions):
     fields = ("name", "description", "results")
     required_languages = {"vi": ("name",)}
+
+
+# See campaigns/translation.py: history after translation, so the _vi/_en columns are kept.
+for _model in (BreakthroughTask, ProgressReport, Initiative):
+    simple_history.register(_model, excluded_fields=["updated_at"])

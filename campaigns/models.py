@@ -3,7 +3,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from units.models import Unit
 
@@ -124,7 +123,6 @@ class StudySession(Reviewable):
     notes = models.TextField(_("notes"), blank=True)
     minutes = models.FileField(_("minutes"), upload_to=evidence_path, blank=True, max_length=255)
     minutes_name = models.CharField(_("minutes file name"), max_length=255, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("study session")
@@ -151,7 +149,6 @@ class ImplementationPlan(Reviewable):
     summary = models.TextField(_("summary"), blank=True)
     document = models.FileField(_("document"), upload_to=evidence_path, blank=True, max_length=255)
     document_name = models.CharField(_("document file name"), max_length=255, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("implementation plan")
@@ -181,7 +178,6 @@ class Incident(Reviewable):
     owner = models.CharField(_("person in charge"), max_length=255)
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("incident")

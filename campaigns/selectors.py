@@ -211,3 +211,76 @@ def child_units_with_study(*, unit: Unit, campaign: Campaign) -> list[Unit]:
     for child in result:
         child.study_state = study_state_of(child) if child.kind in REPORTING_KINDS else None
     return result
+
+
+def unit_checklist(*, unit: Unit, campaign: Campaign, overview: dict, today: date) -> list[ChecklistItem]:
+    """The unit's standing against R1-R5, next deadline first. Texts are translated at call time,
+    so the caller decides the language."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    reporting = unit.kind in REPORTING_KINDS
+    items: list[ChecklistItem] = []
+
+    def deadline_state(done: bool, due: date, returned: bool = False) -> str:
+        if done:
+            return "done"
+        if returned:
+            return "returned"
+        return "overdue" if today > due else "pending"
+
+    if reporting:
+        state = overview["study_state"]
+        detail = _("%(attended)s of %(required)s required attendees in accepted sessions") % {
+            "attended": overview["attended_total"],
+            "required": overview["required_attendance"],
+        }
+        returned = any(s.status == ReviewStatus.RETURNED for s in overview["sessions"])
+        items.append(ChecklistItem(
+            "R1", _("Study and dissemination sessions"),
+            deadline_state(state in (StudyState.ON_TIME, StudyState.LATE), campaign.study_deadline, returned),
+            detail, campaign.study_deadline,
+        ))
+        plan = overview["plan"]
+        if plan is None:
+            plan_detail = _("No plan recorded yet")
+        else:
+            plan_detail = _("Plan %(number)s: %(status)s") % {"number": plan.number, "status": plan.get_status_display()}
+        items.append(ChecklistItem(
+            "R2", _("Implementation plan"),
+            deadline_state(
+                plan is not None and plan.status == ReviewStatus.ACCEPTED, campaign.plan_deadline,
+                plan is not None and plan.status == ReviewStatus.RETURNED,
+            ),
+            plan_detail, campaign.plan_deadline,
+        ))
+        chosen = [t for t in overview["tasks"] if t.status in (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)]
+        items.append(ChecklistItem(
+            "R3", _("Key breakthrough task"),
+            deadline_state(
+                bool(chosen), campaign.breakthrough_deadline,
+                any(t.status == ReviewStatus.RETURNED for t in overview["tasks"]),
+            ),
+            ngettext("%(count)d task chosen", "%(count)d tasks chosen", len(chosen)) % {"count": len(chosen)},
+            campaign.breakthrough_deadline,
+        ))
+    initiatives = overview["initiatives"]
+    items.append(ChecklistItem(
+        "R4", _("New models"),
+        "done" if initiatives else "pending",
+        ngettext("%(count)d new model", "%(count)d new models", len(initiatives)) % {"count": len(initiatives)},
+        None,
+    ))
+    if reporting:
+        open_incidents = overview["open_incidents"]
+        limit = campaign.incident_age_limit_days
+        stale = [i for i in open_incidents if (today - i.opened_on).days > limit]
+        items.append(ChecklistItem(
+            "R5", _("Pressing local incidents"),
+            "overdue" if stale else "done",
+            ngettext("%(count)d incident open", "%(count)d incidents open", len(open_incidents))
+            % {"count": len(open_incidents)},
+            None,
+        ))
+    # Next deadline first: open items with a date, soonest first, then the rest in rule order.
+    return sorted(items, key=lambda item: (item.state == "done", item.due_on is None, item.due_on or today, item.rule))

@@ -1,3 +1,4 @@
+import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Campaign, ImplementationPlan, Incident, StudySession
@@ -23,3 +24,10 @@ class StudySessionTranslation(TranslationOptions):
 @register(ImplementationPlan)
 class ImplementationPlanTranslation(TranslationOptions):
     fields = ("summary",)
+
+
+# History is registered here, after the translation fields exist, so that the historical tables
+# keep the _vi and _en columns too (a HistoricalRecords attribute on the model would be built
+# before modeltranslation adds them).
+for _model in (StudySession, ImplementationPlan, Incident):
+    simple_history.register(_model, excluded_fields=["updated_at"])

@@ -63,6 +63,11 @@ def env_database(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from exc
     if config["ENGINE"].endswith("postgresql"):
         config["CONN_HEALTH_CHECKS"] = True
+    else:
+        # The demo runs the web server and a Celery worker on one SQLite file: take the write lock
+        # at BEGIN and wait for it, rather than failing with "database is locked".
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
     return config
 
 
@@ -77,40 +82,45 @@ def env_redis_url(name: str) -> str | None:
 
 
 def env_email(name: str) -> dict:
-    """Read EMAIL_URL: console:// (default), smtp://user:pass@host:port, smtp+tls://, smtp+ssl://,
-    locmem:// or file:///path."""
+    """Read EMAIL_URL into a MAILERS entry: console:// (default), smtp://user:pass@host:port,
+    smtp+tls://, smtp+ssl://, locmem:// or file:///folder."""
     raw = os.environ.get(name) or "console://"
     parts = urlsplit(raw)
     scheme = parts.scheme
+    backends = "django.core.mail.backends"
     if scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"BACKEND": f"{backends}.console.EmailBackend"}
     if scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        return {"BACKEND": f"{backends}.locmem.EmailBackend"}
     if scheme == "file":
         if not parts.path:
             raise ImproperlyConfigured(f"{name} file:// needs a folder path, got {raw!r}")
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": parts.path,
-        }
+        return {"BACKEND": f"{backends}.filebased.EmailBackend", "OPTIONS": {"file_path": parts.path}}
     if scheme in {"smtp", "smtp+tls", "smtp+ssl"}:
         if not parts.hostname:
             raise ImproperlyConfigured(f"{name} needs a host, got {raw!r}")
         try:
-            port = parts.port or (465 if scheme == "smtp+ssl" else 587 if scheme == "smtp+tls" else 25)
+            port = parts.port
         except ValueError:
             raise ImproperlyConfigured(f"{name} has a bad port in {raw!r}") from None
-        query = parse_qs(parts.query)
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parts.hostname,
-            "EMAIL_PORT": port,
-            "EMAIL_HOST_USER": unquote(parts.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-            "EMAIL_USE_TLS": scheme == "smtp+tls",
-            "EMAIL_USE_SSL": scheme == "smtp+ssl",
-            "EMAIL_TIMEOUT": int(query.get("timeout", ["20"])[0]),
+        options = {
+            "host": parts.hostname,
+            "use_tls": scheme == "smtp+tls",
+            "use_ssl": scheme == "smtp+ssl",
+            "timeout": 20,
         }
+        if port:
+            options["port"] = port
+        if parts.username:
+            options["username"] = unquote(parts.username)
+            options["password"] = unquote(parts.password or "")
+        timeout = parse_qs(parts.query).get("timeout")
+        if timeout:
+            try:
+                options["timeout"] = int(timeout[0])
+            except ValueError:
+                raise ImproperlyConfigured(f"{name} timeout must be a number of seconds") from None
+        return {"BACKEND": f"{backends}.smtp.EmailBackend", "OPTIONS": options}
     raise ImproperlyConfigured(
         f"{name} must start with console://, smtp://, smtp+tls://, smtp+ssl://, locmem:// or "
         f"file://, got {raw!r}"

@@ -57,7 +57,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise serves collected static files in production; runserver and the test server
+    # serve them from the source folders.
+    *([] if DEBUG or TESTING else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,7 +163,7 @@ STORAGES = {
 }
 
 # E-mail
-globals().update(env_email("EMAIL_URL"))
+MAILERS = {"default": env_email("EMAIL_URL")}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Quận ủy Đống Đa <no-reply@dongda.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

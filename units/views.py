@@ -1,14 +1,21 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import translate_url
+from django.template import loader
+from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.selectors import child_units_with_study, current_campaign, last_engine_run, unit_overview
+from campaigns.selectors import (
+    child_units_with_study,
+    current_campaign,
+    last_engine_run,
+    unit_checklist,
+    unit_overview,
+)
 
 from .selectors import get_visible_unit, unit_ancestors, user_scope
 from .services import user_set_language
@@ -32,12 +39,18 @@ def switch_language(request):
     language = request.POST.get("language", "")
     if not translation.check_for_language(language) or language not in ("vi", "en"):
         language = translation.get_language()
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        next_url = "/"
+    next_url = request.POST.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
-    response = HttpResponseRedirect(translate_url(next_url, language))
+    if safe and next_url:
+        target = translate_url(next_url, language)
+    else:
+        with translation.override(language):
+            target = reverse("home")
+    response = HttpResponseRedirect(target)
     response.set_cookie("dongda_language", language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -49,8 +62,12 @@ def unit_detail(request, code: str):
     campaign = current_campaign()
     context = {"unit": unit, "campaign": campaign, "ancestors": unit_ancestors(unit)}
     if campaign is not None:
-        context["overview"] = unit_overview(unit=unit, campaign=campaign)
-        context["children"] = child_units_with_study(unit=unit, campaign=campaign)
+        overview = unit_overview(unit=unit, campaign=campaign)
+        context.update(
+            overview=overview,
+            checklist=unit_checklist(unit=unit, campaign=campaign, overview=overview, today=timezone.localdate()),
+            children=child_units_with_study(unit=unit, campaign=campaign),
+        )
     return render(request, "units/unit_detail.html", context)
 
 
@@ -92,7 +109,9 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "500.html", status=500)
+    # No context processors here: the failure may be the database they would query.
+    html = loader.get_template("500.html").render({"LANGUAGE_CODE": translation.get_language()})
+    return HttpResponseServerError(html)
 
 
 def permission_denied(request, exception=None):

@@ -1,0 +1,129 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from dongda.i18n import compile_catalogues
+from units.models import Unit
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole app on one machine: migrate, load the demo district if the database is empty, "
+        "compile messages, start the web server and a Celery worker with beat on the embedded broker. "
+        "Ctrl-C stops all of it."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, port: int, host: str, **options):
+        self._ensure_port_free(host, port)
+        self.stdout.write("Migrating the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Unit.objects.exists():
+            self.stdout.write("Loading the Đống Đa demo district…")
+            call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        compile_catalogues()
+        for folder in ("queue", "processed", "results"):
+            (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+
+        children = self._start_children(host, port)
+        try:
+            self._wait_until_up(host, port, children)
+            # One engine run right away, so the dashboard's "last checked" is filled from the start.
+            from campaigns.tasks import run_deadline_engine
+
+            run_deadline_engine.delay()
+            self._print_banner(host, port)
+            self._supervise(children)
+        finally:
+            self._stop(children)
+
+    def _ensure_port_free(self, host: str, port: int) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex((host, port)) == 0:
+                raise CommandError(f"Port {port} on {host} is already in use; try --port {port + 1}.")
+
+    def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
+        env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PYTHONUNBUFFERED": "1"}
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"], env=env)
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "dongda", "worker", "--beat",
+                "--pool=solo", "--loglevel=INFO",
+                "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+            env=env,
+            cwd=settings.BASE_DIR,
+        )
+        return {"web server": web, "Celery worker and beat": worker}
+
+    def _wait_until_up(self, host: str, port: int, children: dict[str, subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            self._check_alive(children)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                if probe.connect_ex((host, port)) == 0:
+                    return
+            time.sleep(0.3)
+        raise CommandError("The web server did not start within 60 seconds.")
+
+    def _print_banner(self, host: str, port: int) -> None:
+        password = "dongda2024"
+        sample = Unit.objects.filter(depth=2).order_by("path").first()
+        cell = Unit.objects.filter(depth=3).order_by("path").first()
+        lines = [
+            "",
+            f"  The tracker is running:  http://{host}:{port}/vi/   (English: http://{host}:{port}/en/)",
+            "",
+            f"  Demo logins (password {password}):",
+            "    vanphong      district office staff (also /admin/)",
+            "    thuongtruc    Standing Committee, read-only",
+            "    staff-en      district office staff who reads English",
+        ]
+        for unit in (sample, cell):
+            if unit is not None:
+                lines.append(f"    bt-{unit.code:<11} secretary of {unit.name_vi}")
+        lines += ["    bt-<unit code> for the secretary of any other unit", "", "  Press Ctrl-C to stop.", ""]
+        self.stdout.write("\n".join(lines))
+
+    def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
+        for name, process in children.items():
+            if process.poll() is not None:
+                raise CommandError(f"The {name} stopped (exit code {process.returncode}).")
+
+    def _supervise(self, children: dict[str, subprocess.Popen]) -> None:
+        stop = {"requested": False}
+
+        def request_stop(signum, frame):
+            stop["requested"] = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            while not stop["requested"]:
+                self._check_alive(children)
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        self.stdout.write("Stopping…")
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        for process in children.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 15
+        for process in children.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

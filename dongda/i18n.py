@@ -1,0 +1,56 @@
+"""Builds the .mo catalogues from the committed .po files.
+
+Django's compilemessages needs GNU gettext's msgfmt; a newcomer's machine may not have it, so the
+same result is produced with polib when msgfmt is missing."""
+
+import shutil
+from pathlib import Path
+
+import polib
+from django.conf import settings
+from django.core.management import call_command
+
+
+def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
+    paths: list[Path] = []
+    for root in settings.LOCALE_PATHS:
+        paths.extend(sorted(Path(root).glob("*/LC_MESSAGES/*.po")))
+    if shutil.which("msgfmt"):
+        call_command("compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in paths] or None)
+    else:
+        for po_path in paths:
+            polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
+    return paths
+
+
+def fill_english_catalogue() -> int:
+    """English is the source language: its catalogue repeats each msgid, so that the test for
+    untranslated entries also holds for English. Returns how many entries it filled."""
+    filled = 0
+    for root in settings.LOCALE_PATHS:
+        po_path = Path(root) / "en" / "LC_MESSAGES" / "django.po"
+        if not po_path.exists():
+            continue
+        catalogue = polib.pofile(str(po_path), wrapwidth=100)
+        for entry in catalogue:
+            if entry.obsolete:
+                continue
+            if entry.msgid_plural:
+                if not all(entry.msgstr_plural.values()):
+                    entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+                    filled += 1
+            elif not entry.msgstr:
+                entry.msgstr = entry.msgid
+                filled += 1
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+                entry.msgstr = entry.msgid
+        catalogue.save()
+    return filled
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    print(f"English catalogue: {fill_english_catalogue()} entries filled")
