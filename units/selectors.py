@@ -45,6 +45,9 @@ class Scope:
                 kept.append(unit)
         return tuple(kept)
 
+    def contains(self, unit: Unit) -> bool:
+        return any(unit.path.startswith(root.path) for root in self.roots)
+
     def filter_q(self, prefix: str = "") -> Q:
         """A Q that keeps rows whose unit lies in this scope; `prefix` points at the unit relation."""
         if not self.roots:

@@ -60,7 +60,10 @@ def switch_language(request):
 def unit_detail(request, code: str):
     unit = get_visible_unit(request.user, code)
     campaign = current_campaign()
-    context = {"unit": unit, "campaign": campaign, "ancestors": unit_ancestors(unit)}
+    scope = user_scope(request.user)
+    # Ancestors outside the person's scope are named but not linked: the link would only 404.
+    ancestors = [(ancestor, scope.contains(ancestor)) for ancestor in unit_ancestors(unit)]
+    context = {"unit": unit, "campaign": campaign, "ancestors": ancestors}
     if campaign is not None:
         overview = unit_overview(unit=unit, campaign=campaign)
         context.update(

@@ -182,3 +182,16 @@ def test_not_found_page_is_friendly_and_translated(client, staff):
     assert response.status_code == 404
     assert "Page not found" in response.text
     assert "Traceback" not in response.text
+
+
+def test_breadcrumb_does_not_link_ancestors_outside_scope(client, cell_secretary, district, campaign):
+    client.force_login(cell_secretary)
+    response = client.get(f"/vi/units/{district.cell.code}/")
+    assert f'href="/vi/units/{district.ward.code}/"' not in response.text
+    assert "Đảng bộ phường Kim Liên" in response.text
+
+
+def test_breadcrumb_links_ancestors_for_district_staff(client, staff, district, campaign):
+    client.force_login(staff)
+    response = client.get(f"/vi/units/{district.cell.code}/")
+    assert f'href="/vi/units/{district.ward.code}/"' in response.text
