@@ -15,8 +15,15 @@ class Field(models.TextChoices):
 class BreakthroughTask(Reviewable):
     """R3: a key breakthrough task (nhiệm vụ trọng tâm, đột phá) a unit chose for the year."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="breakthrough_tasks", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="breakthrough_tasks", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="breakthrough_tasks",
+        verbose_name=_("campaign"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="breakthrough_tasks", verbose_name=_("unit")
+    )
     field = models.CharField(_("field"), max_length=16, choices=Field.choices)
     title = models.CharField(_("title"), max_length=255)
     description = models.TextField(_("description"), blank=True)
@@ -39,8 +46,12 @@ class BreakthroughTask(Reviewable):
 class ProgressReport(Reviewable):
     """A periodic progress report on a breakthrough task; one per task and reporting period."""
 
-    task = models.ForeignKey(BreakthroughTask, on_delete=models.PROTECT, related_name="reports", verbose_name=_("task"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="progress_reports", verbose_name=_("unit"))
+    task = models.ForeignKey(
+        BreakthroughTask, on_delete=models.PROTECT, related_name="reports", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="progress_reports", verbose_name=_("unit")
+    )
     # First day of the reporting period (a month or a quarter, by the campaign's frequency).
     period_start = models.DateField(_("period start"))
     percent = models.PositiveSmallIntegerField(_("progress (%)"))
@@ -53,8 +64,12 @@ class ProgressReport(Reviewable):
         verbose_name_plural = _("progress reports")
         ordering = ["-period_start", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["task", "period_start"], name="report_one_per_task_period"),
-            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"),
+            models.UniqueConstraint(
+                fields=["task", "period_start"], name="report_one_per_task_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="report_percent_0_100"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,19 +77,26 @@ class ProgressReport(Reviewable):
 
 
 class Initiative(Reviewable):
-    """R4: a new model (mô hình mới) built by a grassroots organisation, the Front or a mass body."""
+    """R4: a new model (mô hình mới) built by a grassroots organisation, the Front or a mass
+    organisation."""
 
     class Stage(models.TextChoices):
         PLANNED = "planned", _("Planned")
         RUNNING = "running", _("Running")
         COMPLETED = "completed", _("Completed")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="initiatives", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="initiatives", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="initiatives", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="initiatives", verbose_name=_("unit")
+    )
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     started_on = models.DateField(_("started on"))
-    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.PLANNED)
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=Stage.choices, default=Stage.PLANNED
+    )
     results = models.TextField(_("results"), blank=True)
 
     class Meta:

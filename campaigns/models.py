@@ -25,7 +25,9 @@ class Campaign(models.Model):
         _("required study attendance (%)"),
         default=95,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text=_("A unit is study-complete when its accepted sessions reach this share of its members."),
+        help_text=_(
+            "A unit is study-complete when its accepted sessions reach this share of its members."
+        ),
     )
     plan_deadline = models.DateField(_("implementation plan deadline"))
     linked_programme = models.CharField(_("linked programme"), max_length=255, blank=True)
@@ -36,8 +38,12 @@ class Campaign(models.Model):
         choices=ReportFrequency.choices,
         default=ReportFrequency.QUARTERLY,
     )
-    report_grace_days = models.PositiveSmallIntegerField(_("progress report grace days"), default=10)
-    incident_age_limit_days = models.PositiveSmallIntegerField(_("incident age limit (days)"), default=30)
+    report_grace_days = models.PositiveSmallIntegerField(
+        _("progress report grace days"), default=10
+    )
+    incident_age_limit_days = models.PositiveSmallIntegerField(
+        _("incident age limit (days)"), default=30
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -45,7 +51,9 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         ordering = ["-year", "code"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(required_study_share__gte=1, required_study_share__lte=100),
                 name="campaign_study_share_1_100",
@@ -75,17 +83,29 @@ class Reviewable(models.Model):
     """
 
     status = models.CharField(
-        _("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT, db_index=True
+        _("status"),
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.DRAFT,
+        db_index=True,
     )
     review_comment = models.TextField(_("review comment"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("reviewed by"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -112,11 +132,22 @@ class StudySession(Reviewable):
         REGULAR = "regular", _("Regular session")
         MAKEUP = "makeup", _("Make-up session")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="study_sessions", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="study_sessions", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="study_sessions",
+        verbose_name=_("campaign"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="study_sessions", verbose_name=_("unit")
+    )
     held_on = models.DateField(_("held on"))
-    format = models.CharField(_("format"), max_length=16, choices=Format.choices, default=Format.IN_PERSON)
-    kind = models.CharField(_("session kind"), max_length=16, choices=Kind.choices, default=Kind.REGULAR)
+    format = models.CharField(
+        _("format"), max_length=16, choices=Format.choices, default=Format.IN_PERSON
+    )
+    kind = models.CharField(
+        _("session kind"), max_length=16, choices=Kind.choices, default=Kind.REGULAR
+    )
     presenter = models.CharField(_("presenter"), max_length=255)
     members_expected = models.PositiveIntegerField(_("members expected"))
     attendees = models.PositiveIntegerField(_("attendees"))
@@ -128,10 +159,17 @@ class StudySession(Reviewable):
         verbose_name = _("study session")
         verbose_name_plural = _("study sessions")
         ordering = ["-held_on", "-pk"]
-        indexes = [models.Index(fields=["campaign", "unit", "status"], name="studysession_scope_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "unit", "status"], name="studysession_scope_idx")
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(attendees__lte=F("members_expected")), name="session_attendees_le_expected"),
-            models.CheckConstraint(condition=Q(members_expected__gt=0), name="session_expected_positive"),
+            models.CheckConstraint(
+                condition=Q(attendees__lte=F("members_expected")),
+                name="session_attendees_le_expected",
+            ),
+            models.CheckConstraint(
+                condition=Q(members_expected__gt=0), name="session_expected_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,10 +177,15 @@ class StudySession(Reviewable):
 
 
 class ImplementationPlan(Reviewable):
-    """R2: the unit's implementation plan (kế hoạch triển khai thực hiện); one per unit and campaign."""
+    """R2: the unit's implementation plan (kế hoạch triển khai thực hiện); one per unit and
+    campaign."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="plans", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="plans", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="plans", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="plans", verbose_name=_("unit")
+    )
     number = models.CharField(_("document number"), max_length=64)
     issued_on = models.DateField(_("issued on"))
     programme = models.CharField(_("linked programme"), max_length=255)
@@ -169,12 +212,18 @@ class Incident(Reviewable):
         MEDIUM = "medium", _("Medium")
         HIGH = "high", _("High")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("unit")
+    )
     title = models.CharField(_("title"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     opened_on = models.DateField(_("opened on"))
-    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM)
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, default=Severity.MEDIUM
+    )
     owner = models.CharField(_("person in charge"), max_length=255)
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
@@ -211,8 +260,12 @@ class Flag(models.Model):
     """A fact that a unit is behind. Opened and closed by the deadline engine, never duplicated:
     at most one open flag per (campaign, unit, kind, subject); closed ones stay as history."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="flags", verbose_name=_("campaign"))
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="flags", verbose_name=_("unit"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="flags", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="flags", verbose_name=_("unit")
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=FlagKind.choices)
     # What the flag is about beyond the unit, e.g. "task:12/2024-Q2" or "incident:7"; empty when
     # the flag is about the unit as a whole.
@@ -239,7 +292,11 @@ class Flag(models.Model):
         ]
         indexes = [
             # The dashboard and digests read open flags of a campaign.
-            models.Index(fields=["campaign", "kind"], condition=Q(closed_at__isnull=True), name="flag_open_idx"),
+            models.Index(
+                fields=["campaign", "kind"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -260,3 +317,6 @@ class DeadlineEngineRun(models.Model):
         verbose_name_plural = _("deadline engine runs")
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%d/%m/%Y}: +{self.opened} / -{self.closed}"

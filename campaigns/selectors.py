@@ -66,7 +66,9 @@ def units_with_study_progress(units: QuerySet[Unit], campaign: Campaign) -> Quer
         ),
     ).annotate(
         # Compared in hundredths so that integer SQL arithmetic never rounds a unit into "done".
-        by_deadline_x100=ExpressionWrapper(F("attended_by_deadline") * 100, output_field=IntegerField()),
+        by_deadline_x100=ExpressionWrapper(
+            F("attended_by_deadline") * 100, output_field=IntegerField()
+        ),
         total_x100=ExpressionWrapper(F("attended_total") * 100, output_field=IntegerField()),
     )
 
@@ -113,7 +115,9 @@ class StudySummary:
 
 def study_summary(*, campaign: Campaign, within: QuerySet[Unit]) -> StudySummary:
     """Counts of reporting units per study state, in one statement."""
-    units = units_with_study_progress(within.filter(kind__in=REPORTING_KINDS, is_active=True), campaign)
+    units = units_with_study_progress(
+        within.filter(kind__in=REPORTING_KINDS, is_active=True), campaign
+    )
     figures = units.aggregate(
         total=Count("pk"),
         on_time=Count("pk", filter=study_state_q(StudyState.ON_TIME)),
@@ -129,7 +133,9 @@ def study_summary(*, campaign: Campaign, within: QuerySet[Unit]) -> StudySummary
 
 
 def study_summary_by_kind(*, campaign: Campaign, within: QuerySet[Unit]) -> list[dict]:
-    units = units_with_study_progress(within.filter(kind__in=REPORTING_KINDS, is_active=True), campaign)
+    units = units_with_study_progress(
+        within.filter(kind__in=REPORTING_KINDS, is_active=True), campaign
+    )
     rows = (
         units.order_by()
         .values("kind")
@@ -157,7 +163,9 @@ def open_flag_counts(*, campaign: Campaign, within: QuerySet[Unit]) -> dict[str,
 
 
 def last_engine_run() -> DeadlineEngineRun | None:
-    return DeadlineEngineRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    return (
+        DeadlineEngineRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    )
 
 
 @dataclass(frozen=True)
@@ -181,16 +189,24 @@ def unit_overview(*, unit: Unit, campaign: Campaign) -> dict:
         .annotate(report_count=Count("reports"))
         .order_by("due_on", "pk")
     )
-    initiatives = list(Initiative.objects.filter(campaign=campaign, unit=unit).order_by("-started_on")[:50])
-    incidents = list(Incident.objects.filter(campaign=campaign, unit=unit).order_by("-opened_on")[:50])
-    flags = list(Flag.objects.filter(campaign=campaign, unit=unit, closed_at__isnull=True).order_by("kind"))
+    initiatives = list(
+        Initiative.objects.filter(campaign=campaign, unit=unit).order_by("-started_on")[:50]
+    )
+    incidents = list(
+        Incident.objects.filter(campaign=campaign, unit=unit).order_by("-opened_on")[:50]
+    )
+    flags = list(
+        Flag.objects.filter(campaign=campaign, unit=unit, closed_at__isnull=True).order_by("kind")
+    )
     return {
         "study_state": study_state_of(annotated),
         "attended_total": annotated.attended_total,
         "attended_by_deadline": annotated.attended_by_deadline,
         "required_attendance": -(-annotated.required_x100 // 100),
         "coverage_percent": (
-            min(100, round(100 * annotated.attended_total / unit.member_count)) if unit.member_count else 0
+            min(100, round(100 * annotated.attended_total / unit.member_count))
+            if unit.member_count
+            else 0
         ),
         "sessions": sessions,
         "plan": plan,
@@ -213,7 +229,9 @@ def child_units_with_study(*, unit: Unit, campaign: Campaign) -> list[Unit]:
     return result
 
 
-def unit_checklist(*, unit: Unit, campaign: Campaign, overview: dict, today: date) -> list[ChecklistItem]:
+def unit_checklist(
+    *, unit: Unit, campaign: Campaign, overview: dict, today: date
+) -> list[ChecklistItem]:
     """The unit's standing against R1-R5, next deadline first. Texts are translated at call time,
     so the caller decides the language."""
     from django.utils.translation import gettext as _
@@ -236,51 +254,91 @@ def unit_checklist(*, unit: Unit, campaign: Campaign, overview: dict, today: dat
             "required": overview["required_attendance"],
         }
         returned = any(s.status == ReviewStatus.RETURNED for s in overview["sessions"])
-        items.append(ChecklistItem(
-            "R1", _("Study and dissemination sessions"),
-            deadline_state(state in (StudyState.ON_TIME, StudyState.LATE), campaign.study_deadline, returned),
-            detail, campaign.study_deadline,
-        ))
+        items.append(
+            ChecklistItem(
+                "R1",
+                _("Study and dissemination sessions"),
+                deadline_state(
+                    state in (StudyState.ON_TIME, StudyState.LATE),
+                    campaign.study_deadline,
+                    returned,
+                ),
+                detail,
+                campaign.study_deadline,
+            )
+        )
         plan = overview["plan"]
         if plan is None:
             plan_detail = _("No plan recorded yet")
         else:
-            plan_detail = _("Plan %(number)s: %(status)s") % {"number": plan.number, "status": plan.get_status_display()}
-        items.append(ChecklistItem(
-            "R2", _("Implementation plan"),
-            deadline_state(
-                plan is not None and plan.status == ReviewStatus.ACCEPTED, campaign.plan_deadline,
-                plan is not None and plan.status == ReviewStatus.RETURNED,
-            ),
-            plan_detail, campaign.plan_deadline,
-        ))
-        chosen = [t for t in overview["tasks"] if t.status in (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)]
-        items.append(ChecklistItem(
-            "R3", _("Key breakthrough task"),
-            deadline_state(
-                bool(chosen), campaign.breakthrough_deadline,
-                any(t.status == ReviewStatus.RETURNED for t in overview["tasks"]),
-            ),
-            ngettext("%(count)d task chosen", "%(count)d tasks chosen", len(chosen)) % {"count": len(chosen)},
-            campaign.breakthrough_deadline,
-        ))
+            plan_detail = _("Plan %(number)s: %(status)s") % {
+                "number": plan.number,
+                "status": plan.get_status_display(),
+            }
+        items.append(
+            ChecklistItem(
+                "R2",
+                _("Implementation plan"),
+                deadline_state(
+                    plan is not None and plan.status == ReviewStatus.ACCEPTED,
+                    campaign.plan_deadline,
+                    plan is not None and plan.status == ReviewStatus.RETURNED,
+                ),
+                plan_detail,
+                campaign.plan_deadline,
+            )
+        )
+        chosen = [
+            t
+            for t in overview["tasks"]
+            if t.status in (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
+        ]
+        items.append(
+            ChecklistItem(
+                "R3",
+                _("Key breakthrough task"),
+                deadline_state(
+                    bool(chosen),
+                    campaign.breakthrough_deadline,
+                    any(t.status == ReviewStatus.RETURNED for t in overview["tasks"]),
+                ),
+                ngettext("%(count)d task chosen", "%(count)d tasks chosen", len(chosen))
+                % {"count": len(chosen)},
+                campaign.breakthrough_deadline,
+            )
+        )
     initiatives = overview["initiatives"]
-    items.append(ChecklistItem(
-        "R4", _("New models"),
-        "done" if initiatives else "pending",
-        ngettext("%(count)d new model", "%(count)d new models", len(initiatives)) % {"count": len(initiatives)},
-        None,
-    ))
+    items.append(
+        ChecklistItem(
+            "R4",
+            _("New models"),
+            "done" if initiatives else "pending",
+            ngettext("%(count)d new model", "%(count)d new models", len(initiatives))
+            % {"count": len(initiatives)},
+            None,
+        )
+    )
     if reporting:
         open_incidents = overview["open_incidents"]
         limit = campaign.incident_age_limit_days
         stale = [i for i in open_incidents if (today - i.opened_on).days > limit]
-        items.append(ChecklistItem(
-            "R5", _("Pressing local incidents"),
-            "overdue" if stale else "done",
-            ngettext("%(count)d incident open", "%(count)d incidents open", len(open_incidents))
-            % {"count": len(open_incidents)},
-            None,
-        ))
+        items.append(
+            ChecklistItem(
+                "R5",
+                _("Pressing local incidents"),
+                "overdue" if stale else "done",
+                ngettext("%(count)d incident open", "%(count)d incidents open", len(open_incidents))
+                % {"count": len(open_incidents)},
+                None,
+            )
+        )
     # Next deadline first: open items with a date, soonest first, then the rest in rule order.
-    return sorted(items, key=lambda item: (item.state == "done", item.due_on is None, item.due_on or today, item.rule))
+    return sorted(
+        items,
+        key=lambda item: (
+            item.state == "done",
+            item.due_on is None,
+            item.due_on or today,
+            item.rule,
+        ),
+    )

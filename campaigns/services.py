@@ -43,7 +43,9 @@ def _wanted_flags(campaign: Campaign, today: date) -> dict[str, set[Pair]]:
         not_complete = progress.filter(
             study_state_q(StudyState.IN_PROGRESS) | study_state_q(StudyState.NOT_STARTED)
         )
-        wanted[FlagKind.STUDY_OVERDUE] = {(pk, "") for pk in not_complete.values_list("pk", flat=True)}
+        wanted[FlagKind.STUDY_OVERDUE] = {
+            (pk, "") for pk in not_complete.values_list("pk", flat=True)
+        }
         late = progress.filter(study_state_q(StudyState.LATE))
         wanted[FlagKind.STUDY_LATE] = {(pk, "") for pk in late.values_list("pk", flat=True)}
 
@@ -81,12 +83,21 @@ def _sync_kind(*, campaign: Campaign, kind: str, wanted: set[Pair], today: date)
 
     if kind == FlagKind.STUDY_LATE:
         # "Study late" is history, not a to-do: it is written once, already closed, and never again.
-        already = set(Flag.objects.filter(campaign=campaign, kind=kind).values_list("unit_id", "subject"))
+        already = set(
+            Flag.objects.filter(campaign=campaign, kind=kind).values_list("unit_id", "subject")
+        )
         new = wanted - already
         Flag.objects.bulk_create(
             [
-                Flag(campaign=campaign, unit_id=u, kind=kind, subject=s, opened_on=today,
-                     closed_on=today, closed_at=now)
+                Flag(
+                    campaign=campaign,
+                    unit_id=u,
+                    kind=kind,
+                    subject=s,
+                    opened_on=today,
+                    closed_on=today,
+                    closed_at=now,
+                )
                 for u, s in sorted(new)
             ],
             batch_size=1000,
@@ -96,19 +107,24 @@ def _sync_kind(*, campaign: Campaign, kind: str, wanted: set[Pair], today: date)
     to_open = wanted - existing
     to_close = existing - wanted
     Flag.objects.bulk_create(
-        [Flag(campaign=campaign, unit_id=u, kind=kind, subject=s, opened_on=today) for u, s in sorted(to_open)],
+        [
+            Flag(campaign=campaign, unit_id=u, kind=kind, subject=s, opened_on=today)
+            for u, s in sorted(to_open)
+        ],
         batch_size=1000,
         ignore_conflicts=True,
     )
     closed = 0
     if to_close:
         close_units = {u for u, _ in to_close}
-        candidates = open_flags.filter(unit_id__in=close_units).values_list("pk", "unit_id", "subject")
+        candidates = open_flags.filter(unit_id__in=close_units).values_list(
+            "pk", "unit_id", "subject"
+        )
         close_pks = [pk for pk, u, s in candidates if (u, s) in to_close]
         for start in range(0, len(close_pks), 1000):
-            closed += Flag.objects.filter(pk__in=close_pks[start : start + 1000], closed_at__isnull=True).update(
-                closed_at=now, closed_on=today
-            )
+            closed += Flag.objects.filter(
+                pk__in=close_pks[start : start + 1000], closed_at__isnull=True
+            ).update(closed_at=now, closed_on=today)
     return len(to_open), closed
 
 

@@ -76,7 +76,9 @@ def env_redis_url(name: str) -> str | None:
     if not raw:
         return None
     parts = urlsplit(raw)
-    if parts.scheme not in {"redis", "rediss", "unix"} or (parts.scheme != "unix" and not parts.hostname):
+    if parts.scheme not in {"redis", "rediss", "unix"} or (
+        parts.scheme != "unix" and not parts.hostname
+    ):
         raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, got {raw!r}")
     return raw
 
@@ -95,7 +97,10 @@ def env_email(name: str) -> dict:
     if scheme == "file":
         if not parts.path:
             raise ImproperlyConfigured(f"{name} file:// needs a folder path, got {raw!r}")
-        return {"BACKEND": f"{backends}.filebased.EmailBackend", "OPTIONS": {"file_path": parts.path}}
+        return {
+            "BACKEND": f"{backends}.filebased.EmailBackend",
+            "OPTIONS": {"file_path": parts.path},
+        }
     if scheme in {"smtp", "smtp+tls", "smtp+ssl"}:
         if not parts.hostname:
             raise ImproperlyConfigured(f"{name} needs a host, got {raw!r}")

@@ -16,7 +16,9 @@ def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
     for root in settings.LOCALE_PATHS:
         paths.extend(sorted(Path(root).glob("*/LC_MESSAGES/*.po")))
     if shutil.which("msgfmt"):
-        call_command("compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in paths] or None)
+        call_command(
+            "compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in paths] or None
+        )
     else:
         for po_path in paths:
             polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))

@@ -23,11 +23,13 @@ VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 # pytest imports these settings before any conftest can set the environment, so the test run is
 # recognised here; it is the only place that relaxes a production rule (the development key).
-TESTING = "pytest" in sys.modules or any(Path(arg).name.startswith("pytest") for arg in sys.argv[:1])
+TESTING = "pytest" in sys.modules or any(
+    Path(arg).name.startswith("pytest") for arg in sys.argv[:1]
+)
 
 DEBUG = env_bool("DEBUG", False)
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-dongda-development-key-do-not-use-in-production"
+DEVELOPMENT_SECRET_KEY = "django-insecure-dongda-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not (DEBUG or TESTING):
     raise ImproperlyConfigured(
@@ -100,7 +102,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -125,6 +129,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False
 
 # Language: Vietnamese first, English complete. Every page lives under /vi/ or /en/.
 LANGUAGE_CODE = "vi"

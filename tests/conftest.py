@@ -58,19 +58,50 @@ class District:
 
 @pytest.fixture
 def district(db) -> District:
-    root = UnitFactory(code="dongda", name_vi="Quận ủy Đống Đa", name_en="Dong Da District Party Committee",
-                       kind=UnitKind.DISTRICT, member_count=0)
-    ward = UnitFactory(parent=root, code="p-kim-lien", name_vi="Đảng bộ phường Kim Liên",
-                       name_en="Kim Lien Ward Party Committee", kind=UnitKind.WARD_COMMITTEE, member_count=12)
-    cell = UnitFactory(parent=ward, code="p-kim-lien-cb01", name_vi="Chi bộ Tổ dân phố số 1",
-                       name_en="Residential Group No. 1 Party Cell", member_count=40)
-    sibling = UnitFactory(parent=root, code="p-van-mieu", name_vi="Đảng bộ phường Văn Miếu",
-                          name_en="Van Mieu Ward Party Committee", kind=UnitKind.WARD_COMMITTEE, member_count=10)
-    sibling_cell = UnitFactory(parent=sibling, code="p-van-mieu-cb01", name_vi="Chi bộ Khu dân cư số 2",
-                               name_en="Residential Area No. 2 Party Cell", member_count=30)
-    return District(root=Unit.objects.get(pk=root.pk), ward=Unit.objects.get(pk=ward.pk),
-                    cell=Unit.objects.get(pk=cell.pk), sibling_ward=Unit.objects.get(pk=sibling.pk),
-                    sibling_cell=Unit.objects.get(pk=sibling_cell.pk))
+    root = UnitFactory(
+        code="dongda",
+        name_vi="Quận ủy Đống Đa",
+        name_en="Dong Da District Party Committee",
+        kind=UnitKind.DISTRICT,
+        member_count=0,
+    )
+    ward = UnitFactory(
+        parent=root,
+        code="p-kim-lien",
+        name_vi="Đảng bộ phường Kim Liên",
+        name_en="Kim Lien Ward Party Committee",
+        kind=UnitKind.WARD_COMMITTEE,
+        member_count=12,
+    )
+    cell = UnitFactory(
+        parent=ward,
+        code="p-kim-lien-cb01",
+        name_vi="Chi bộ Tổ dân phố số 1",
+        name_en="Residential Group No. 1 Party Cell",
+        member_count=40,
+    )
+    sibling = UnitFactory(
+        parent=root,
+        code="p-van-mieu",
+        name_vi="Đảng bộ phường Văn Miếu",
+        name_en="Van Mieu Ward Party Committee",
+        kind=UnitKind.WARD_COMMITTEE,
+        member_count=10,
+    )
+    sibling_cell = UnitFactory(
+        parent=sibling,
+        code="p-van-mieu-cb01",
+        name_vi="Chi bộ Khu dân cư số 2",
+        name_en="Residential Area No. 2 Party Cell",
+        member_count=30,
+    )
+    return District(
+        root=Unit.objects.get(pk=root.pk),
+        ward=Unit.objects.get(pk=ward.pk),
+        cell=Unit.objects.get(pk=cell.pk),
+        sibling_ward=Unit.objects.get(pk=sibling.pk),
+        sibling_cell=Unit.objects.get(pk=sibling_cell.pk),
+    )
 
 
 @pytest.fixture
@@ -80,12 +111,16 @@ def campaign(db):
 
 @pytest.fixture
 def staff(district) -> User:
-    return assign(UserFactory(username="vanphong", is_staff=True), district.root, Role.DISTRICT_STAFF)
+    return assign(
+        UserFactory(username="vanphong", is_staff=True), district.root, Role.DISTRICT_STAFF
+    )
 
 
 @pytest.fixture
 def staff_en(district) -> User:
-    return assign(UserFactory(username="staff-en", language="en"), district.root, Role.DISTRICT_STAFF)
+    return assign(
+        UserFactory(username="staff-en", language="en"), district.root, Role.DISTRICT_STAFF
+    )
 
 
 @pytest.fixture
@@ -117,4 +152,8 @@ def artifacts_dir():
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )

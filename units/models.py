@@ -57,7 +57,9 @@ class Unit(MP_Node):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         constraints = [
-            models.CheckConstraint(condition=models.Q(member_count__gte=0), name="unit_members_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(member_count__gte=0), name="unit_members_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,8 +101,12 @@ UNIT_ROLES = (Role.SECRETARY, Role.CLERK)
 class Assignment(models.Model):
     """Gives a user a role on a unit; the role reaches that unit's whole subtree."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("user"))
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("unit"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("user")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("unit")
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
 
     class Meta:

@@ -49,7 +49,7 @@ class Scope:
         return any(unit.path.startswith(root.path) for root in self.roots)
 
     def filter_q(self, prefix: str = "") -> Q:
-        """A Q that keeps rows whose unit lies in this scope; `prefix` points at the unit relation."""
+        """A Q keeping rows whose unit lies in this scope; `prefix` points at the unit relation."""
         if not self.roots:
             return Q(pk__in=[])
         field = f"{prefix}path__startswith"

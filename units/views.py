@@ -68,7 +68,9 @@ def unit_detail(request, code: str):
         overview = unit_overview(unit=unit, campaign=campaign)
         context.update(
             overview=overview,
-            checklist=unit_checklist(unit=unit, campaign=campaign, overview=overview, today=timezone.localdate()),
+            checklist=unit_checklist(
+                unit=unit, campaign=campaign, overview=overview, today=timezone.localdate()
+            ),
             children=child_units_with_study(unit=unit, campaign=campaign),
         )
     return render(request, "units/unit_detail.html", context)
@@ -93,7 +95,9 @@ def healthz(request):
         "age_seconds": int((timezone.now() - run.finished_at).total_seconds()) if run else None,
     }
     healthy = checks["database"] == "ok" and checks["broker"] == "ok"
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
 
 
 def _broker_status() -> str:

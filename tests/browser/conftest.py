@@ -40,7 +40,9 @@ def page_factory(browser):
 
     def make(*, width: int = 1280, height: int = 900, mobile: bool = False):
         context = browser.new_context(
-            viewport={"width": width, "height": height}, is_mobile=mobile, has_touch=mobile,
+            viewport={"width": width, "height": height},
+            is_mobile=mobile,
+            has_touch=mobile,
             device_scale_factor=2 if mobile else 1,
         )
         contexts.append(context)

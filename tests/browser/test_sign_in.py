@@ -22,8 +22,12 @@ def test_secretary_signs_in_in_vietnamese_and_sees_their_unit(
     live_server, page_factory, district, campaign, ward_secretary, artifacts_dir
 ):
     StudySessionFactory(campaign=campaign, unit=district.ward, attendees=12, members_expected=12)
-    StudySessionFactory(campaign=campaign, unit=district.cell, status=ReviewStatus.RETURNED,
-                        review_comment="Thiếu biên bản hội nghị")
+    StudySessionFactory(
+        campaign=campaign,
+        unit=district.cell,
+        status=ReviewStatus.RETURNED,
+        review_comment="Thiếu biên bản hội nghị",
+    )
     for name, size in (("desktop", {}), ("phone", PHONE)):
         page = page_factory(**size)
         sign_in(page, live_server.url, "vi", ward_secretary.username)

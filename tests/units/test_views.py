@@ -33,7 +33,9 @@ def test_anonymous_home_goes_to_login(client, db):
 
 def test_sign_in_with_password_lands_district_staff_on_dashboard(client, staff, campaign):
     response = client.post(
-        "/vi/accounts/login/", {"username": "vanphong", "password": "mật-khẩu-thử-2024"}, follow=True
+        "/vi/accounts/login/",
+        {"username": "vanphong", "password": "mật-khẩu-thử-2024"},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == "/vi/dashboard/"
     assert "Tổng quan chuyên đề" in response.text
@@ -41,7 +43,9 @@ def test_sign_in_with_password_lands_district_staff_on_dashboard(client, staff, 
 
 def test_sign_in_opens_in_the_users_saved_language(client, staff_en, campaign):
     response = client.post(
-        "/vi/accounts/login/", {"username": "staff-en", "password": "mật-khẩu-thử-2024"}, follow=True
+        "/vi/accounts/login/",
+        {"username": "staff-en", "password": "mật-khẩu-thử-2024"},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == "/en/dashboard/"
     assert "Campaign overview" in response.text
@@ -57,7 +61,9 @@ def test_repeated_failures_lock_the_account_out(client, staff, settings):
     settings.AXES_FAILURE_LIMIT = 3
     for _ in range(3):
         client.post("/vi/accounts/login/", {"username": "vanphong", "password": "sai"})
-    response = client.post("/vi/accounts/login/", {"username": "vanphong", "password": "mật-khẩu-thử-2024"})
+    response = client.post(
+        "/vi/accounts/login/", {"username": "vanphong", "password": "mật-khẩu-thử-2024"}
+    )
     assert response.status_code == 429
     assert "Đăng nhập sai quá nhiều lần" in response.text
 
@@ -76,7 +82,9 @@ def test_user_without_role_is_told_so(client, db):
     assert "chưa được gán đơn vị" in response.text
 
 
-def test_secretary_sees_own_unit_checklist_and_units_below(client, ward_secretary, district, campaign):
+def test_secretary_sees_own_unit_checklist_and_units_below(
+    client, ward_secretary, district, campaign
+):
     client.force_login(ward_secretary)
     response = client.get(f"/vi/units/{district.ward.code}/")
     assert response.status_code == 200
@@ -93,7 +101,9 @@ def test_secretary_opens_a_cell_below(client, ward_secretary, district, campaign
 
 
 @pytest.mark.parametrize("target", ["sibling_ward", "sibling_cell", "root"])
-def test_secretary_cannot_open_unit_outside_their_subtree(client, ward_secretary, district, campaign, target):
+def test_secretary_cannot_open_unit_outside_their_subtree(
+    client, ward_secretary, district, campaign, target
+):
     client.force_login(ward_secretary)
     response = client.get(f"/vi/units/{getattr(district, target).code}/")
     assert response.status_code == 404
@@ -166,7 +176,10 @@ def test_accepted_sessions_only_count(client, ward_secretary, district, campaign
     StudySessionFactory(campaign=campaign, unit=district.ward, status=ReviewStatus.SUBMITTED)
     client.force_login(ward_secretary)
     response = client.get(f"/vi/units/{district.ward.code}/")
-    assert 'data-rule="R1" data-state="overdue"' in response.text or 'data-rule="R1" data-state="pending"' in response.text
+    assert (
+        'data-rule="R1" data-state="overdue"' in response.text
+        or 'data-rule="R1" data-state="pending"' in response.text
+    )
 
 
 def test_pages_carry_a_content_security_policy(client, staff, campaign):
@@ -184,7 +197,9 @@ def test_not_found_page_is_friendly_and_translated(client, staff):
     assert "Traceback" not in response.text
 
 
-def test_breadcrumb_does_not_link_ancestors_outside_scope(client, cell_secretary, district, campaign):
+def test_breadcrumb_does_not_link_ancestors_outside_scope(
+    client, cell_secretary, district, campaign
+):
     client.force_login(cell_secretary)
     response = client.get(f"/vi/units/{district.cell.code}/")
     assert f'href="/vi/units/{district.ward.code}/"' not in response.text

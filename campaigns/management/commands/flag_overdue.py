@@ -6,7 +6,9 @@ from campaigns.services import deadline_engine_run
 
 
 class Command(BaseCommand):
-    help = "Run the deadline engine once, synchronously, and print how many flags opened and closed."
+    help = (
+        "Run the deadline engine once, synchronously, and print how many flags opened and closed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="the date to judge deadlines against, YYYY-MM-DD")
@@ -19,4 +21,6 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"--today must be YYYY-MM-DD, got {today!r}") from None
         run = deadline_engine_run(today=as_of)
-        self.stdout.write(f"as of {run.as_of.isoformat()}: {run.opened} flags opened, {run.closed} closed")
+        self.stdout.write(
+            f"as of {run.as_of.isoformat()}: {run.opened} flags opened, {run.closed} closed"
+        )

@@ -15,9 +15,9 @@ from units.models import Unit
 
 class Command(BaseCommand):
     help = (
-        "Run the whole app on one machine: migrate, load the demo district if the database is empty, "
-        "compile messages, start the web server and a Celery worker with beat on the embedded broker. "
-        "Ctrl-C stops all of it."
+        "Run the whole app on one machine: migrate, load the demo district if the database is "
+        "empty, compile messages, start the web server and a Celery worker with beat on the "
+        "embedded broker. Ctrl-C stops all of it."
     )
 
     def add_arguments(self, parser):
@@ -50,7 +50,9 @@ class Command(BaseCommand):
     def _ensure_port_free(self, host: str, port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex((host, port)) == 0:
-                raise CommandError(f"Port {port} on {host} is already in use; try --port {port + 1}.")
+                raise CommandError(
+                    f"Port {port} on {host} is already in use; try --port {port + 1}."
+                )
 
     def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
         env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PYTHONUNBUFFERED": "1"}
@@ -58,9 +60,17 @@ class Command(BaseCommand):
         web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"], env=env)
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "dongda", "worker", "--beat",
-                "--pool=solo", "--loglevel=INFO",
-                "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dongda",
+                "worker",
+                "--beat",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
             env=env,
             cwd=settings.BASE_DIR,
@@ -78,7 +88,7 @@ class Command(BaseCommand):
         raise CommandError("The web server did not start within 60 seconds.")
 
     def _print_banner(self, host: str, port: int) -> None:
-        password = "dongda2024"
+        password = "dongda2024"  # noqa: S105 - the documented demo password
         sample = Unit.objects.filter(depth=2).order_by("path").first()
         cell = Unit.objects.filter(depth=3).order_by("path").first()
         lines = [
@@ -93,7 +103,12 @@ class Command(BaseCommand):
         for unit in (sample, cell):
             if unit is not None:
                 lines.append(f"    bt-{unit.code:<11} secretary of {unit.name_vi}")
-        lines += ["    bt-<unit code> for the secretary of any other unit", "", "  Press Ctrl-C to stop.", ""]
+        lines += [
+            "    bt-<unit code> for the secretary of any other unit",
+            "",
+            "  Press Ctrl-C to stop.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
 
     def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
