@@ -101,9 +101,10 @@ def healthz(request):
 
 
 def _broker_status() -> str:
-    from dongda.celery import app
+    from dongda.celery import app, ensure_embedded_broker_folders
 
     try:
+        ensure_embedded_broker_folders()
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return "ok"

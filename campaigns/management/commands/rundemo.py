@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from dongda.celery import ensure_embedded_broker_folders
 from dongda.i18n import compile_catalogues
 from units.models import Unit
 
@@ -32,8 +33,7 @@ class Command(BaseCommand):
             self.stdout.write("Loading the Đống Đa demo district…")
             call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         compile_catalogues()
-        for folder in ("queue", "processed", "results"):
-            (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+        ensure_embedded_broker_folders()
 
         children = self._start_children(host, port)
         try:
