@@ -285,6 +285,13 @@ class Flag(models.Model):
                 condition=Q(closed_at__isnull=True),
                 name="flag_one_open_per_subject",
             ),
+            # "Study late" is history written once per unit; two engine runs at the same moment
+            # must not both write it.
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "kind", "subject"],
+                condition=Q(kind="study_late"),
+                name="flag_study_late_once",
+            ),
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
                 name="flag_closed_after_opened",

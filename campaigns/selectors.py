@@ -15,7 +15,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 from breakthroughs.models import BreakthroughTask, Initiative
 from units.models import REPORTING_KINDS, Unit
@@ -88,7 +88,8 @@ def study_state_of(unit: Unit) -> str:
     """For a unit annotated by units_with_study_progress."""
     if unit.attended_total == 0:
         return StudyState.NOT_STARTED
-    if unit.attended_by_deadline * 100 >= unit.required_x100:
+    # Same rule as study_state_q: zero attendance is never "complete", even for 0 members.
+    if unit.attended_by_deadline > 0 and unit.attended_by_deadline * 100 >= unit.required_x100:
         return StudyState.ON_TIME
     if unit.attended_total * 100 >= unit.required_x100:
         return StudyState.LATE
@@ -125,11 +126,13 @@ def study_summary(*, campaign: Campaign, within: QuerySet[Unit]) -> StudySummary
         in_progress=Count("pk", filter=study_state_q(StudyState.IN_PROGRESS)),
         not_started=Count("pk", filter=study_state_q(StudyState.NOT_STARTED)),
         members=Coalesce(Sum("member_count"), 0),
+        # A unit that studied twice covers its own members once: its surplus must not hide
+        # another unit's shortfall.
+        members_covered=Coalesce(
+            Sum(Least("attended_total", "member_count", output_field=IntegerField())), 0
+        ),
     )
-    covered = StudySession.objects.filter(
-        campaign=campaign, status=ReviewStatus.ACCEPTED, unit__in=units.values("pk")
-    ).aggregate(total=Coalesce(Sum("attendees"), 0))["total"]
-    return StudySummary(members_covered=min(covered, figures["members"]), **figures)
+    return StudySummary(**figures)
 
 
 def study_summary_by_kind(*, campaign: Campaign, within: QuerySet[Unit]) -> list[dict]:

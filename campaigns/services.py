@@ -67,7 +67,10 @@ def _wanted_flags(campaign: Campaign, today: date) -> dict[str, set[Pair]]:
 
     stale_before = today - timedelta(days=campaign.incident_age_limit_days)
     stale = Incident.objects.filter(
-        campaign=campaign, resolved_on__isnull=True, opened_on__lt=stale_before
+        campaign=campaign,
+        resolved_on__isnull=True,
+        opened_on__lt=stale_before,
+        unit__in=units,
     ).values_list("unit_id", "pk")
     wanted[FlagKind.STALE_INCIDENT] = {(unit_id, f"incident:{pk}") for unit_id, pk in stale}
     # Progress-report periods (REPORT_OVERDUE) are computed by the reporting-period engine of the
@@ -101,6 +104,7 @@ def _sync_kind(*, campaign: Campaign, kind: str, wanted: set[Pair], today: date)
                 for u, s in sorted(new)
             ],
             batch_size=1000,
+            ignore_conflicts=True,
         )
         return len(new), 0
 

@@ -25,6 +25,11 @@ def ensure_embedded_broker_folders() -> None:
         Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 
 
+@app.on_after_configure.connect
+def _prepare_embedded_broker(sender, **kwargs) -> None:
+    ensure_embedded_broker_folders()
+
+
 @import_modules.connect
 def _prepare_worker_folders(*args, **kwargs) -> None:
     ensure_embedded_broker_folders()
