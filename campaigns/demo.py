@@ -45,6 +45,9 @@ BATCH = 2000
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ACCEPTED, SUBMITTED, RETURNED = ReviewStatus.ACCEPTED, ReviewStatus.SUBMITTED, ReviewStatus.RETURNED
 REGULAR, MAKEUP = StudySession.Kind.REGULAR, StudySession.Kind.MAKEUP
+# In an order that deletes them without breaking a foreign key (reports before their tasks).
+REPORT_MODELS = (ProgressReport, BreakthroughTask, Initiative, StudySession, ImplementationPlan,
+                 Incident)  # fmt: skip
 PROGRAMME_VI = "Chương trình số 01-CTr/QU về công tác xây dựng Đảng giai đoạn 2020-2025"
 
 # fmt: off
@@ -293,46 +296,33 @@ def seed_demo(
         reviewer, secretaries, users = create_users(rng=rng, units=tree, password=password)
         ctx = _Ctx(rng, create_campaign(), reviewer, secretaries)
         reporting = [u for u in tree if u.kind in REPORTING_KINDS]
-        counts = {"units": len(tree), "users": users}
-        counts["study sessions"] = _bulk(
-            StudySession, (s for u in reporting for s in _sessions(ctx, u))
-        )
-        counts["plans"] = _bulk(ImplementationPlan, (p for u in reporting for p in _plan(ctx, u)))
-        # Kept in memory: the progress reports need the tasks' primary keys.
-        tasks = BreakthroughTask.objects.bulk_create(
-            [t for u in reporting for t in _tasks(ctx, u)], batch_size=BATCH
-        )
-        counts["breakthrough tasks"] = len(tasks)
-        counts["progress reports"] = _bulk(
-            ProgressReport, (r for t in tasks for r in _reports(ctx, t))
-        )
+        sessions = _bulk(StudySession, (s for u in reporting for s in _sessions(ctx, u)))
+        plans = _bulk(ImplementationPlan, (p for u in reporting for p in _plan(ctx, u)))
+        # A list, not a generator: the progress reports need the tasks' primary keys.
+        tasks = [t for u in reporting for t in _tasks(ctx, u)]
+        BreakthroughTask.objects.bulk_create(tasks, batch_size=BATCH)
+        reports = _bulk(ProgressReport, (r for t in tasks for r in _reports(ctx, t)))
         # Exact shares of the committees rather than a coin per unit, so that even the 30
         # committees of the real district get believable numbers.
         committees = [u for u in tree if u.kind in (K.WARD_COMMITTEE, K.GRASSROOTS_COMMITTEE)]
         mass = [u for u in tree if u.kind in (K.FATHERLAND_FRONT, K.SOCIO_POLITICAL)]
         with_models = mass + rng.sample(committees, round(len(committees) * 0.3))
         with_incidents = rng.sample(committees, round(len(committees) * 0.15))
-        counts["new models"] = _bulk(
-            Initiative, (i for u in with_models for i in _initiatives(ctx, u))
-        )
-        counts["incidents"] = _bulk(
-            Incident, (i for u in with_incidents for i in _incidents(ctx, u))
-        )
+        models = _bulk(Initiative, (i for u in with_models for i in _initiatives(ctx, u)))
+        incidents = _bulk(Incident, (i for u in with_incidents for i in _incidents(ctx, u)))
         _backdate(ctx.campaign)
+    counts = {
+        "units": len(tree), "users": users, "study sessions": sessions, "plans": plans,
+        "breakthrough tasks": len(tasks), "progress reports": reports, "new models": models,
+        "incidents": incidents,
+    }  # fmt: skip
     return Summary(counts, [f"bt-{u.code}" for u in tree[1:3]])
 
 
 def wipe_demo_data() -> None:
     """Deletes every campaign, report, flag, assignment and unit, and every user except the
     superusers that are not demo logins (a developer's own admin account survives a reset)."""
-    for model in (
-        ProgressReport,
-        BreakthroughTask,
-        Initiative,
-        StudySession,
-        ImplementationPlan,
-        Incident,
-    ):
+    for model in REPORT_MODELS:
         # Raw DELETE: the ORM would load each row to send post_delete, on which simple_history
         # writes a "deleted" history row per report; that takes minutes at 100,000 units.
         for table in (model.history.model._meta.db_table, model._meta.db_table):
@@ -703,6 +693,6 @@ def _backdate(campaign: Campaign) -> None:
         "created_at": F("submitted_at"),
         "updated_at": Coalesce(F("reviewed_at"), F("submitted_at")),
     }
-    for model in (StudySession, ImplementationPlan, BreakthroughTask, Initiative, Incident):
-        model.objects.filter(campaign=campaign).update(**stamps)
-    ProgressReport.objects.filter(task__campaign=campaign).update(**stamps)
+    for model in REPORT_MODELS:
+        campaign_of = "task__campaign" if model is ProgressReport else "campaign"
+        model.objects.filter(**{campaign_of: campaign}).update(**stamps)

@@ -33,7 +33,13 @@ def dashboard(request):
         context.update(
             summary=summary,
             by_kind=study_summary_by_kind(campaign=campaign, within=within),
-            flag_rows=[(kind, label, flag_counts.get(kind, 0)) for kind, label in FlagKind.choices],
+            # "Study late" is history (written closed), so it never counts among open flags; the
+            # study cards above show how many units finished late.
+            flag_rows=[
+                (kind, label, flag_counts.get(kind, 0))
+                for kind, label in FlagKind.choices
+                if kind != FlagKind.STUDY_LATE
+            ],
             chart_data={
                 "labels": [_("On time"), _("Late"), _("In progress"), _("Not started")],
                 "values": [summary.on_time, summary.late, summary.in_progress, summary.not_started],

@@ -48,7 +48,9 @@ class Command(BaseCommand):
             ("vanphong", "district office staff, can use /admin/"),
             ("staff-en", "district office staff, English"),
             ("thuongtruc", "Standing Committee, read-only"),
-            ("bt-<unit code>", "the unit's secretary, e.g. " + ", ".join(summary.sample_logins)),
         ]
+        if summary.sample_logins:  # none when --units 1 makes the root alone
+            examples = ", ".join(summary.sample_logins)
+            logins.append(("bt-<unit code>", f"the unit's secretary, e.g. {examples}"))
         for username, role in logins:
             self.stdout.write(f"  {username:<16} {role}")
