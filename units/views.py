@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -89,7 +89,12 @@ def healthz(request):
     except Exception as exc:  # any failure is reported, not raised
         checks["database"] = f"error: {exc.__class__.__name__}"
     checks["broker"] = _broker_status()
-    run = last_engine_run() if checks["database"] == "ok" else None
+    run = None
+    if checks["database"] == "ok":
+        try:
+            run = last_engine_run()
+        except DatabaseError as exc:  # answers, but not migrated: say so instead of a 500
+            checks["database"] = f"error: {exc.__class__.__name__} (not migrated?)"
     checks["deadline_engine"] = {
         "last_finished_at": run.finished_at.isoformat() if run else None,
         "age_seconds": int((timezone.now() - run.finished_at).total_seconds()) if run else None,

@@ -4,10 +4,6 @@ import pytest
 
 from tests.conftest import chromium_path, require
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls the fixtures make
-# in that same thread are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -22,16 +18,28 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests. Playwright's sync API runs an event loop in the test's
+    thread; the ORM calls the fixtures make in that thread are still synchronous and safe, so
+    Django's async guard is lifted for this package only (and put back after it, since
+    `check --deploy` in other tests' subprocesses refuses the variable)."""
     executable = chromium_path()
     require(executable is not None, "Chromium (Debian package 'chromium')")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

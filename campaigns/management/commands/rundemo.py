@@ -96,13 +96,13 @@ class Command(BaseCommand):
             f"  The tracker is running:  http://{host}:{port}/vi/   (English: http://{host}:{port}/en/)",
             "",
             f"  Demo logins (password {password}):",
-            "    vanphong      district office staff (also /admin/)",
-            "    thuongtruc    Standing Committee, read-only",
-            "    staff-en      district office staff who reads English",
+            "    vanphong             district office staff (also /admin/)",
+            "    thuongtruc           Standing Committee, read-only",
+            "    staff-en             district office staff who reads English",
         ]
         for unit in (sample, cell):
             if unit is not None:
-                lines.append(f"    bt-{unit.code:<11} secretary of {unit.name_vi}")
+                lines.append(f"    {'bt-' + unit.code:<20} secretary of {unit.name_vi}")
         lines += [
             "    bt-<unit code> for the secretary of any other unit",
             "",
