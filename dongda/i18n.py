@@ -22,6 +22,12 @@ def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
     else:
         for po_path in paths:
             polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
+    # A process that translated something before the .mo files existed has cached "no catalogue";
+    # Django's own reloader clears that cache when a .mo file changes, so do the same.
+    from django.utils.translation.reloader import translation_file_changed
+
+    if paths:
+        translation_file_changed(sender=None, file_path=paths[0].with_suffix(".mo"))
     return paths
 
 
