@@ -318,6 +318,7 @@ class DeadlineEngineRun(models.Model):
     as_of = models.DateField()
     opened = models.PositiveIntegerField(default=0)
     closed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("deadline engine run")

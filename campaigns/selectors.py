@@ -167,7 +167,9 @@ def open_flag_counts(*, campaign: Campaign, within: QuerySet[Unit]) -> dict[str,
 
 def last_engine_run() -> DeadlineEngineRun | None:
     return (
-        DeadlineEngineRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+        DeadlineEngineRun.objects.filter(finished_at__isnull=False, error="")
+        .order_by("-finished_at")
+        .first()
     )
 
 
