@@ -153,8 +153,9 @@ def _open_missing(
 def _close_unwanted(
     cursor, *, campaign: Campaign, kind: str, wanted_sql: str | None, params: list, today: date, now
 ) -> int:
+    # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
     keep = (
-        f"AND NOT EXISTS (SELECT 1 FROM ({wanted_sql}) w "
+        f"AND NOT EXISTS (SELECT 1 FROM ({wanted_sql}) w "  # noqa: S608
         f"WHERE w.w_unit = {FLAG}.unit_id AND w.w_subject = {FLAG}.subject)"
         if wanted_sql
         else ""
