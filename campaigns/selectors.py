@@ -26,6 +26,7 @@ from .models import (
     Flag,
     ImplementationPlan,
     Incident,
+    OutgoingMail,
     ReviewStatus,
     StudySession,
 )
@@ -163,6 +164,23 @@ def open_flag_counts(*, campaign: Campaign, within: QuerySet[Unit]) -> dict[str,
         .annotate(n=Count("pk"))
     )
     return {row["kind"]: row["n"] for row in rows}
+
+
+def failed_mail(*, limit: int) -> list[OutgoingMail]:
+    """E-mails the app gave up on, newest first, for the staff to follow up by phone."""
+    return list(
+        OutgoingMail.objects.filter(state=OutgoingMail.State.FAILED)
+        .select_related("recipient", "unit")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def last_engine_failure() -> DeadlineEngineRun | None:
+    """The newest run if it failed (an older failure already fixed by a later run is not news)."""
+    newest = (
+        DeadlineEngineRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    )
+    return newest if newest is not None and newest.error else None
 
 
 def last_engine_run() -> DeadlineEngineRun | None:

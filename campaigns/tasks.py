@@ -1,9 +1,70 @@
+"""Celery tasks: thin wrappers that load by id and call a service.
+
+Acknowledged late (settings), so a worker that dies mid-task leaves the message to be delivered
+again; every task is safe to run twice. Time limits stay far below Redis' visibility timeout
+(one hour), so a slow task is never handed to a second worker while the first still runs it.
+"""
+
 from celery import shared_task
+from django.db import transaction
 
 from . import services
+from .digests import IsoWeek
+
+LIMITS = {"soft_time_limit": 600, "time_limit": 660}
 
 
-@shared_task(name="campaigns.tasks.run_deadline_engine")
+@shared_task(
+    name="campaigns.tasks.run_deadline_engine",
+    autoretry_for=(Exception,),
+    max_retries=3,
+    retry_backoff=60,
+    **LIMITS,
+)
 def run_deadline_engine() -> dict:
     run = services.deadline_engine_run()
     return {"run": run.pk, "opened": run.opened, "closed": run.closed}
+
+
+def _enqueue(mail_ids: list[int]) -> None:
+    # After commit: a worker must find the rows the task names.
+    transaction.on_commit(lambda: [send_outgoing_mail.delay(pk) for pk in mail_ids])
+
+
+@shared_task(name="campaigns.tasks.queue_weekly_digests", **LIMITS)
+def queue_weekly_digests(week: str | None = None) -> int:
+    iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
+    with transaction.atomic():
+        pending = services.digests_queue_week(week=iso_week)
+        _enqueue(pending)
+    return len(pending)
+
+
+@shared_task(name="campaigns.tasks.queue_reminders", **LIMITS)
+def queue_reminders() -> int:
+    with transaction.atomic():
+        pending = services.reminders_queue()
+        _enqueue(pending)
+    return len(pending)
+
+
+@shared_task(
+    name="campaigns.tasks.send_outgoing_mail",
+    autoretry_for=(services.TemporaryMailError,),
+    max_retries=8,
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def send_outgoing_mail(mail_id: int) -> str:
+    return services.outgoing_mail_send(mail_id=mail_id)
+
+
+@shared_task(name="campaigns.tasks.sweep_outgoing_mail", **LIMITS)
+def sweep_outgoing_mail() -> int:
+    stuck = services.outgoing_mail_sweep()
+    for pk in stuck:
+        send_outgoing_mail.delay(pk)
+    return len(stuck)

@@ -5,4 +5,6 @@ from . import views
 app_name = "campaigns"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("digest/", views.digest_preview, name="digest_preview"),
+    path("digest/email.html", views.digest_preview_html, name="digest_preview_html"),
 ]

@@ -53,6 +53,7 @@ def fill_english_catalogue() -> int:
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
                 entry.msgstr = entry.msgid
+        catalogue.metadata_is_fuzzy = False
         catalogue.save()
     return filled
 

@@ -4,6 +4,7 @@ every default runs on one machine with SQLite, the embedded Celery broker and co
 import sys
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -169,6 +170,8 @@ STORAGES = {
 
 # E-mail
 MAILERS = {"default": env_email("EMAIL_URL")}
+# Links in e-mails point here (no request tells a Celery task the site's address).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Quận ủy Đống Đa <no-reply@dongda.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -197,11 +200,28 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The schedule is fixed; the deadlines it checks are campaign data.
+# The schedule is fixed in code (django-celery-beat does not support Django 6.1); the deadlines it
+# checks are campaign data. Times are CELERY_TIMEZONE, i.e. Hanoi.
 CELERY_BEAT_SCHEDULE = {
-    "deadline-engine-hourly": {
+    # Open and close flags for the day, before anyone opens the dashboard.
+    "deadline-engine-daily": {
         "task": "campaigns.tasks.run_deadline_engine",
-        "schedule": env_int("DEADLINE_ENGINE_EVERY_SECONDS", 3600, minimum=10),
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # Remind units of deadlines 7 and 1 days ahead (Campaign.reminder_days), after the engine.
+    "reminders-daily": {
+        "task": "campaigns.tasks.queue_reminders",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # The weekly digest, Monday morning; the outbox makes a second tick harmless.
+    "weekly-digests": {
+        "task": "campaigns.tasks.queue_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
+    # Hand out again what was queued but never sent (a lost message, a worker killed mid-send).
+    "outbox-sweeper": {
+        "task": "campaigns.tasks.sweep_outgoing_mail",
+        "schedule": crontab(minute="*/10"),
     },
 }
 

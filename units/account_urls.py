@@ -1,9 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .account_views import LoginView
+from .account_views import LoginView, profile, unsubscribe
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile, name="profile"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
 ]

@@ -1,6 +1,18 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from campaigns.emails import user_for_unsubscribe_token
+
+from .models import User
+from .services import user_stop_digests, user_update_profile
 
 
 class LoginView(auth_views.LoginView):
@@ -20,3 +32,43 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         response.set_cookie("dongda_language", self.request.user.language, samesite="Lax")
         return response
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "language",
+            "receives_digests",
+            "digest_when_all_clear",
+        ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """A person's own settings: name, e-mail, language and what the weekly digest sends them."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = user_update_profile(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your settings were saved."))
+        with translation.override(user.language):
+            return redirect("profile")
+    return render(request, "registration/profile.html", {"form": form})
+
+
+@csrf_exempt  # mail clients post the one-click unsubscribe without a CSRF token; the signed
+# token in the URL is what authorises it (RFC 8058).
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    user_id = user_for_unsubscribe_token(token)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        return render(request, "registration/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        user_stop_digests(user=user)
+        return render(request, "registration/unsubscribe.html", {"done": True, "person": user})
+    return render(request, "registration/unsubscribe.html", {"person": user, "token": token})

@@ -81,6 +81,18 @@ class User(AbstractUser):
         default="vi",
         help_text=_("Pages open in this language and e-mails are written in it."),
     )
+    receives_digests = models.BooleanField(
+        _("weekly digest"),
+        default=True,
+        help_text=_("Receive the weekly digest of open flags and coming deadlines."),
+    )
+    digest_when_all_clear = models.BooleanField(
+        _("digest when nothing is open"),
+        default=True,
+        help_text=_(
+            "Send a short all-clear when nothing is open; otherwise send nothing that week."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

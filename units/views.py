@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns.selectors import (
     child_units_with_study,
     current_campaign,
+    last_engine_failure,
     last_engine_run,
     unit_checklist,
     unit_overview,
@@ -98,7 +99,12 @@ def healthz(request):
     checks["deadline_engine"] = {
         "last_finished_at": run.finished_at.isoformat() if run else None,
         "age_seconds": int((timezone.now() - run.finished_at).total_seconds()) if run else None,
+        "opened": run.opened if run else None,
+        "closed": run.closed if run else None,
     }
+    if checks["database"] == "ok":
+        failure = last_engine_failure()
+        checks["deadline_engine"]["last_error"] = failure.error if failure else None
     healthy = checks["database"] == "ok" and checks["broker"] == "ok"
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503

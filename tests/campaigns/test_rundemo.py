@@ -56,7 +56,6 @@ def test_rundemo_serves_the_demo_district_runs_a_worker_and_stops_cleanly(tmp_pa
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         VAR_DIR=str(tmp_path / "var"),
-        DEADLINE_ENGINE_EVERY_SECONDS="3600",
     )
     log = (tmp_path / "rundemo.log").open("w+")
     demo = subprocess.Popen(

@@ -25,7 +25,7 @@ SETTINGS_VARIABLES = (
     "CSRF_COOKIE_SECURE",
     "CSRF_TRUSTED_ORIGINS",
     "DATABASE_URL",
-    "DEADLINE_ENGINE_EVERY_SECONDS",
+    "SITE_URL",
     "DEBUG",
     "DEFAULT_FROM_EMAIL",
     "EMAIL_URL",
@@ -238,7 +238,13 @@ def test_healthz_reports_database_broker_and_no_engine_run_yet(client, db):
     assert body["status"] == "ok"
     assert body["database"] == "ok"
     assert body["broker"] == "ok"
-    assert body["deadline_engine"] == {"last_finished_at": None, "age_seconds": None}
+    assert body["deadline_engine"] == {
+        "last_finished_at": None,
+        "age_seconds": None,
+        "opened": None,
+        "closed": None,
+        "last_error": None,
+    }
 
 
 def test_healthz_reports_when_the_deadline_engine_last_finished(client, campaign):

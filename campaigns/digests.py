@@ -1,0 +1,172 @@
+"""What a weekly digest or a reminder says: reads only, bounded per recipient.
+
+A digest for ISO week W goes out on W's Monday and reports what is open now, what opened and
+closed during the week before, and the deadlines of the next 14 days. Weeks are counted in
+Asia/Ho_Chi_Minh (settings.TIME_ZONE), so Monday 00:30 in Hanoi is already the new week although
+it is still Sunday in UTC.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from units.models import Unit
+
+from .models import Campaign, Flag, FlagKind
+from .periods import reporting_periods
+
+# Worst first: what the Standing Committee asks about before anything else.
+FLAG_SEVERITY = [
+    FlagKind.STUDY_OVERDUE,
+    FlagKind.PLAN_MISSING,
+    FlagKind.NO_BREAKTHROUGH,
+    FlagKind.REPORT_OVERDUE,
+    FlagKind.STALE_INCIDENT,
+]
+UNITS_LISTED_PER_KIND = 10
+UPCOMING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, text: str) -> "IsoWeek":
+        """'2024-W15' (the form `date +%G-W%V` prints)."""
+        try:
+            year_text, week_text = text.upper().split("-W")
+            week = cls(int(year_text), int(week_text))
+            week.monday  # noqa: B018 - raises ValueError for a week the year does not have
+        except ValueError:
+            raise ValueError(f"not an ISO week like 2024-W15: {text!r}") from None
+        return week
+
+    @classmethod
+    def containing(cls, day: date) -> "IsoWeek":
+        year, week, _weekday = day.isocalendar()
+        return cls(year, week)
+
+    @classmethod
+    def current(cls) -> "IsoWeek":
+        return cls.containing(timezone.localdate())
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class FlagGroup:
+    kind: str
+    label: str
+    count: int
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class Deadline:
+    due_on: date
+    label: str
+
+
+@dataclass
+class DigestContent:
+    campaign: Campaign
+    week: IsoWeek
+    unit: Unit | None  # None for the district digest
+    groups: list[FlagGroup]
+    opened_last_week: int
+    closed_last_week: int
+    deadlines: list[Deadline]
+
+    @property
+    def open_total(self) -> int:
+        return sum(group.count for group in self.groups)
+
+    @property
+    def all_clear(self) -> bool:
+        return self.open_total == 0
+
+
+def upcoming_deadlines(
+    campaign: Campaign, *, start: date, days: int = UPCOMING_DAYS
+) -> list[Deadline]:
+    """Deadlines in [start, start + days), labelled in the active language."""
+    end = start + timedelta(days=days)
+    candidates = [
+        Deadline(campaign.study_deadline, _("Study and dissemination sessions")),
+        Deadline(campaign.plan_deadline, _("Implementation plan")),
+        Deadline(campaign.breakthrough_deadline, _("Key breakthrough task")),
+    ]
+    for period in reporting_periods(
+        starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
+    ):
+        candidates.append(
+            Deadline(
+                period.due_on(campaign.report_grace_days),
+                _("Progress reports for %(start)s – %(end)s")
+                % {
+                    "start": period.start.strftime("%d/%m/%Y"),
+                    "end": period.end.strftime("%d/%m/%Y"),
+                },
+            )
+        )
+    return sorted((d for d in candidates if start <= d.due_on < end), key=lambda d: d.due_on)
+
+
+def _open_flags(campaign: Campaign, within: QuerySet[Unit] | None) -> QuerySet[Flag]:
+    flags = Flag.objects.filter(campaign=campaign, closed_at__isnull=True)
+    if within is not None:
+        flags = flags.filter(unit__in=within)
+    return flags
+
+
+def digest_content(*, campaign: Campaign, week: IsoWeek, unit: Unit | None) -> DigestContent:
+    """The district digest (unit=None) or a unit's digest (its subtree). A fixed number of
+    queries: one count per kind, one short list per kind, one for last week's movement."""
+    within = None if unit is None else Unit.objects.filter(path__startswith=unit.path)
+    open_flags = _open_flags(campaign, within)
+    counts = dict(open_flags.order_by().values_list("kind").annotate(n=Count("pk")))
+    labels = dict(FlagKind.choices)
+    groups = []
+    for kind in FLAG_SEVERITY:
+        if counts.get(kind):
+            listed = list(
+                open_flags.filter(kind=kind)
+                .select_related("unit")
+                .order_by("opened_on", "unit__path")[:UNITS_LISTED_PER_KIND]
+            )
+            groups.append(
+                FlagGroup(kind=kind, label=labels[kind], count=counts[kind], flags=listed)
+            )
+
+    this_monday = _local_midnight(week.monday)
+    last_monday = this_monday - timedelta(days=7)
+    moved = Flag.objects.filter(campaign=campaign).exclude(kind=FlagKind.STUDY_LATE)
+    if within is not None:
+        moved = moved.filter(unit__in=within)
+    movement = moved.aggregate(
+        opened=Count("pk", filter=Q(opened_at__gte=last_monday, opened_at__lt=this_monday)),
+        closed=Count("pk", filter=Q(closed_at__gte=last_monday, closed_at__lt=this_monday)),
+    )
+    return DigestContent(
+        campaign=campaign,
+        week=week,
+        unit=unit,
+        groups=groups,
+        opened_last_week=movement["opened"],
+        closed_last_week=movement["closed"],
+        deadlines=upcoming_deadlines(campaign, start=week.monday),
+    )
