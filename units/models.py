@@ -61,6 +61,14 @@ class Unit(MP_Node):
                 condition=models.Q(member_count__gte=0), name="unit_members_not_negative"
             ),
         ]
+        indexes = [
+            # Subtree reads are `path LIKE 'prefix%'`; on PostgreSQL only a pattern-ops index
+            # serves a prefix LIKE (the unique index on path follows the database's collation).
+            # Other databases ignore the opclass.
+            models.Index(
+                fields=["path"], name="unit_path_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -154,9 +154,10 @@ def _close_unwanted(
     cursor, *, campaign: Campaign, kind: str, wanted_sql: str | None, params: list, today: date, now
 ) -> int:
     # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
+    # NOT IN over an uncorrelated subquery: PostgreSQL evaluates it once into a hash table. (A
+    # NOT EXISTS against the same derived table was re-run for every open flag: quadratic.)
     keep = (
-        f"AND NOT EXISTS (SELECT 1 FROM ({wanted_sql}) w "  # noqa: S608
-        f"WHERE w.w_unit = {FLAG}.unit_id AND w.w_subject = {FLAG}.subject)"
+        f"AND (unit_id, subject) NOT IN (SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"  # noqa: S608
         if wanted_sql
         else ""
     )
