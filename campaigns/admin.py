@@ -2,7 +2,15 @@ from django.contrib import admin
 from modeltranslation.admin import TabbedTranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Campaign, DeadlineEngineRun, Flag, ImplementationPlan, Incident, StudySession
+from .models import (
+    Campaign,
+    DeadlineEngineRun,
+    Flag,
+    ImplementationPlan,
+    Incident,
+    OutgoingMail,
+    StudySession,
+)
 
 
 class ReportAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
@@ -42,3 +50,19 @@ class FlagAdmin(admin.ModelAdmin):
 @admin.register(DeadlineEngineRun)
 class DeadlineEngineRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "as_of", "opened", "closed"]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """Read-only: rows change state only through the outbox services (exactly once)."""
+
+    list_display = ["recipient", "kind", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state", "kind", "campaign"]
+    search_fields = ["recipient__username", "recipient__email", "dedupe_key"]
+    readonly_fields = [field.name for field in OutgoingMail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -41,7 +41,8 @@ def test_admin_changelist_add_and_change_pages_open(client, superuser, some_repo
     meta = model._meta
     changelist = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
     assert changelist.status_code == 200
-    assert client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_add")).status_code == 200
+    add = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
+    assert add.status_code == (403 if model._meta.model_name == "outgoingmail" else 200)
     obj = model._default_manager.first()
     if obj is not None:
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
