@@ -2,7 +2,6 @@
 no active language, so everything happens inside translation.override)."""
 
 from datetime import date
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core import signing
@@ -16,6 +15,7 @@ from .digests import DigestContent, IsoWeek, digest_content
 from .models import OutgoingMail
 
 UNSUBSCRIBE_SALT = "dongda.digest-unsubscribe"
+MESSAGE_ID_DOMAIN = "chuyende.dongda"
 
 
 def unsubscribe_token(user_id: int) -> str:
@@ -78,7 +78,7 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
     language = user.language if user.language in ("vi", "en") else settings.LANGUAGE_CODE
     headers = {
         # Stable per row: a copy sent after a crash carries the same Message-ID.
-        "Message-ID": make_msgid(idstring=mail.dedupe_key.replace(":", "."), domain="dongda.local"),
+        "Message-ID": f"<{mail.dedupe_key.replace(':', '.')}@{MESSAGE_ID_DOMAIN}>",
         "Auto-Submitted": "auto-generated",
     }
     if mail.kind == OutgoingMail.Kind.REMINDER:
