@@ -1,10 +1,12 @@
 """Renders an outbox row into an e-mail in the recipient's language (a task has no request and
 no active language, so everything happens inside translation.override)."""
 
+import email.policy
 from datetime import date
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +18,22 @@ from .models import OutgoingMail
 
 UNSUBSCRIBE_SALT = "dongda.digest-unsubscribe"
 MESSAGE_ID_DOMAIN = "chuyende.dongda"
+
+
+class TrackerEmail(EmailMultiAlternatives):
+    """Headers are written unfolded up to RFC 5322's hard limit of 998 characters.
+
+    Folding at 78 (email.policy.SMTP's default) goes wrong twice for us: Python drops the space
+    between two encoded words when it splits a long Vietnamese subject ("W28, 3" arrives as
+    "W28,3"), and it RFC 2047-encodes a long List-Unsubscribe URL, which mail clients then cannot
+    follow. One long encoded word decodes everywhere; both headers stay intact."""
+
+    def message(self, *, policy=email.policy.default):
+        # The parts are encoded under the usual policy (so bodies stay 7-bit quoted-printable);
+        # only serialising the headers uses the longer line.
+        msg = super().message(policy=policy)
+        msg.policy = policy.clone(max_line_length=998)
+        return msg
 
 
 def unsubscribe_token(user_id: int) -> str:
@@ -72,6 +90,26 @@ def render_digest(
     return content, subject, text, html
 
 
+DISTRICT_DIGEST_CACHE_SECONDS = 600
+
+
+def render_district_digest_cached(
+    *, campaign, week: IsoWeek, language: str
+) -> tuple[bool, str, str, str]:
+    """The district digest is the same for every district recipient of a language: render it
+    once per batch (the cache is Redis in production, so all workers share it). Returns
+    (all_clear, subject, text, html)."""
+    key = f"digest:district:{campaign.pk}:{week}:{language}"
+    cached = cache.get(key)
+    if cached is None:
+        content, subject, text, html = render_digest(
+            campaign=campaign, week=week, unit=None, language=language
+        )
+        cached = (content.all_clear, subject, text, html)
+        cache.set(key, cached, DISTRICT_DIGEST_CACHE_SECONDS)
+    return tuple(cached)
+
+
 def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
     """None when there is nothing to send (an all-clear the recipient chose not to receive)."""
     user = mail.recipient
@@ -94,18 +132,22 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
             }
             subject, text, html = _render("campaigns/email/reminder", context)
     else:
-        content, subject, text, html = render_digest(
-            campaign=mail.campaign,
-            week=IsoWeek.parse(mail.params["week"]),
-            unit=mail.unit,
-            language=language,
-        )
-        if content.all_clear and not user.digest_when_all_clear:
+        week = IsoWeek.parse(mail.params["week"])
+        if mail.unit is None:
+            all_clear, subject, text, html = render_district_digest_cached(
+                campaign=mail.campaign, week=week, language=language
+            )
+        else:
+            content, subject, text, html = render_digest(
+                campaign=mail.campaign, week=week, unit=mail.unit, language=language
+            )
+            all_clear = content.all_clear
+        if all_clear and not user.digest_when_all_clear:
             return None
         with translation.override(language):
             url = absolute(reverse("unsubscribe", args=[unsubscribe_token(user.pk)]))
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email], headers=headers)
+    message = TrackerEmail(subject=subject, body=text, to=[user.email], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
