@@ -313,6 +313,12 @@ class Flag(models.Model):
                 condition=Q(closed_at__isnull=True),
                 name="flag_open_idx",
             ),
+            # A unit's page and a unit's digest read the open flags of a few units.
+            models.Index(
+                fields=["unit", "campaign"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_open_unit_idx",
+            ),
         ]
 
     def __str__(self) -> str:
