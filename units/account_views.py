@@ -54,8 +54,9 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = user_update_profile(user=request.user, **form.cleaned_data)
-        messages.success(request, _("Your settings were saved."))
+        # The next page is in the language just chosen, and so is the message shown on it.
         with translation.override(user.language):
+            messages.success(request, _("Your settings were saved."))
             return redirect("profile")
     return render(request, "registration/profile.html", {"form": form})
 
