@@ -133,6 +133,17 @@ def _open_flags(campaign: Campaign, within: list[int] | None) -> QuerySet[Flag]:
     return flags
 
 
+def _name_parents(units: list[Unit]) -> None:
+    """Cells are called the same in every ward ("Chi bộ Tổ dân phố số 1"): give each listed
+    unit its parent's name too, in one query for the whole digest."""
+    steplen = Unit.steplen
+    parent_paths = {u.path[:-steplen] for u in units if u.depth > 1}
+    # Objects, not values_list: the name descriptor falls back to Vietnamese where English is empty.
+    parents = {p.path: p.name for p in Unit.objects.filter(path__in=parent_paths)}
+    for unit in units:
+        unit.parent_name = parents.get(unit.path[:-steplen], "") if unit.depth > 1 else ""
+
+
 def digest_content(*, campaign: Campaign, week: IsoWeek, unit: Unit | None) -> DigestContent:
     """The district digest (unit=None) or a unit's digest (its subtree). A fixed number of
     queries: one count per kind, one short list per kind, one for last week's movement."""
@@ -157,6 +168,8 @@ def digest_content(*, campaign: Campaign, week: IsoWeek, unit: Unit | None) -> D
             groups.append(
                 FlagGroup(kind=kind, label=labels[kind], count=counts[kind], flags=listed)
             )
+
+    _name_parents([flag.unit for group in groups for flag in group.flags])
 
     this_monday = _local_midnight(week.monday)
     last_monday = this_monday - timedelta(days=7)

@@ -293,9 +293,9 @@ def test_digest_with_only_history_and_other_subtrees_flags_is_all_clear(district
     assert not digest_content(campaign=campaign, week=WEEK, unit=None).all_clear
 
 
-# Per digest: one count by kind, one short list per kind (five at most), one for last week's
-# movement, and for a unit digest one more for its subtree.
-DISTRICT_DIGEST_QUERIES = 1 + 5 + 1
+# Per digest: one count by kind, one short list per kind (five at most), one for the listed
+# units' parents, one for last week's movement, and for a unit digest one more for its subtree.
+DISTRICT_DIGEST_QUERIES = 1 + 5 + 1 + 1
 UNIT_DIGEST_QUERIES = DISTRICT_DIGEST_QUERIES + 1
 
 
@@ -405,7 +405,7 @@ def test_district_digest_reads_in_vietnamese_for_a_vietnamese_reader(recipients,
         "Chưa có kế hoạch triển khai: 3",
         "Quá hạn báo cáo tiến độ: 1",
         "Vụ việc tồn đọng: 2",
-        "Chi bộ Tổ dân phố số 1 (từ 01/05/2024)",
+        "Chi bộ Tổ dân phố số 1 – Đảng bộ phường Kim Liên (từ 01/05/2024)",
         "Đảng bộ phường Văn Miếu",
         "Tuần trước: 0 cảnh báo mới, 0 cảnh báo đã đóng.",
         "10/07/2024: Báo cáo tiến độ kỳ 01/04/2024 – 30/06/2024",
@@ -432,7 +432,7 @@ def test_unit_digest_reads_in_english_for_an_english_reader(recipients, sibling_
         "Weekly digest of Van Mieu Ward Party Committee and the units below it, week 2024-W28",
         "Open flags, worst first:",
         "Implementation plan missing: 2",
-        "Residential Area No. 2 Party Cell (since 01/05/2024)",
+        "Residential Area No. 2 Party Cell – Van Mieu Ward Party Committee (since 01/05/2024)",
         "Last week: 0 flags opened, 0 closed.",
         "10/07/2024: Progress reports for 01/04/2024 – 30/06/2024",
     ):
@@ -464,7 +464,7 @@ def test_html_in_a_unit_name_is_escaped_in_the_html_part(recipients, district, w
     assert "<script>" not in html and "<b>Tổ" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;Tổ 1&lt;/b&gt;" in html
     # The plain-text part is not HTML: the name reads as typed.
-    assert 'Chi bộ <script>alert("x")</script> & <b>Tổ 1</b> (từ 01/05/2024)' in text
+    assert 'Chi bộ <script>alert("x")</script> & <b>Tổ 1</b> – Đảng bộ phường Kim Liên' in text
 
 
 def test_digest_keeps_its_message_id_when_built_again(recipients, staff):
