@@ -436,9 +436,10 @@ def create_users(
     joined = datetime(2024, 2, 20, 8, 0, tzinfo=TZ)
 
     def user(username: str, name: str, *, staff: bool = False, language: str = "vi") -> User:
-        # Django shows first + last name; in Vietnamese order: family and middle names, then given.
+        # first_name is the given name (tên), last_name the family and middle names (họ và đệm);
+        # User.get_full_name puts them in Vietnamese order.
         family_middle, given = name.rsplit(" ", 1)
-        return User(username=username, password=hashed, first_name=family_middle, last_name=given,
+        return User(username=username, password=hashed, first_name=given, last_name=family_middle,
                     email=f"{username}@dongda.example", language=language, is_staff=staff,
                     is_superuser=staff, date_joined=joined)  # fmt: skip
 

@@ -106,6 +106,10 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def get_full_name(self) -> str:
+        # Vietnamese order, family name first: "Nguyễn Thị Thu" + "Hà".
+        return f"{self.last_name} {self.first_name}".strip()
+
 
 class Role(models.TextChoices):
     DISTRICT_STAFF = "district_staff", _("District office staff")
