@@ -37,9 +37,10 @@ class LoginView(auth_views.LoginView):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
+        # Family name first, as Vietnamese forms ask for "Họ" before "Tên".
         fields = [
-            "first_name",
             "last_name",
+            "first_name",
             "email",
             "language",
             "receives_digests",
