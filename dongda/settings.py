@@ -32,7 +32,14 @@ DEBUG = env_bool("DEBUG", False)
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-dongda-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
-if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not (DEBUG or TESTING):
+# Processes that serve people (the web app under gunicorn, runserver, a Celery worker) refuse the
+# development key when DEBUG is off. Other management commands (migrate, makemigrations,
+# flag_overdue, …) serve no one and may run without it; `check --deploy` still warns about it.
+_MANAGEMENT_COMMAND = (
+    sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else ""
+)
+_SERVES_PEOPLE = _MANAGEMENT_COMMAND in {"", "runserver", "rundemo"}
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and _SERVES_PEOPLE and not (DEBUG or TESTING):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set when DEBUG is off (the development key is refused)."
     )
