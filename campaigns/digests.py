@@ -41,6 +41,8 @@ class IsoWeek:
         try:
             year_text, week_text = text.upper().split("-W")
             week = cls(int(year_text), int(week_text))
+            if not 2000 <= week.year <= 2999:
+                raise ValueError
             week.monday  # noqa: B018 - raises ValueError for a week the year does not have
         except ValueError:
             raise ValueError(f"not an ISO week like 2024-W15: {text!r}") from None

@@ -113,6 +113,11 @@ def render_district_digest_cached(
 def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
     """None when there is nothing to send (an all-clear the recipient chose not to receive)."""
     user = mail.recipient
+    # The person may have left, lost their address or unsubscribed since the row was queued.
+    if not user.is_active or not user.email:
+        return None
+    if mail.kind != OutgoingMail.Kind.REMINDER and not user.receives_digests:
+        return None
     language = user.language if user.language in ("vi", "en") else settings.LANGUAGE_CODE
     headers = {
         # Stable per row: a copy sent after a crash carries the same Message-ID.

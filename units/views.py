@@ -104,7 +104,10 @@ def healthz(request):
     }
     if checks["database"] == "ok":
         failure = last_engine_failure()
-        checks["deadline_engine"]["last_error"] = failure.error if failure else None
+        # The kind of error only: this endpoint is public, the message may hold data.
+        checks["deadline_engine"]["last_error"] = (
+            failure.error.split("(", 1)[0] if failure else None
+        )
     healthy = checks["database"] == "ok" and checks["broker"] == "ok"
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503

@@ -103,8 +103,12 @@ def reminders_queue(*, today: date | None = None) -> list[int]:
         for kind, attribute in REMINDER_DEADLINES.items():
             due_on: date = getattr(campaign, attribute)
             days_left = (due_on - today).days
-            if days_left not in set(campaign.reminder_days):
+            # The nearest reminder day at or above the days left: a run missed on the 7th day
+            # before still sends the "7 days" reminder the next day, and only once.
+            reached = [d for d in campaign.reminder_days if 0 < days_left <= d]
+            if not reached:
                 continue
+            reminder_day = min(reached)
             # The units that would be flagged the day after the deadline if nothing changes.
             behind = wanted_flags(campaign, due_on + timedelta(days=1))[kind]
             unit_ids = behind[0].values("w_unit")
@@ -115,7 +119,7 @@ def reminders_queue(*, today: date | None = None) -> list[int]:
                 OutgoingMail(
                     kind=OutgoingMail.Kind.REMINDER,
                     dedupe_key=(
-                        f"reminder:{campaign.code}:{attribute}:{days_left}:"
+                        f"reminder:{campaign.code}:{attribute}:{reminder_day}:"
                         f"user:{a.user_id}:unit:{a.unit_id}"
                     ),
                     recipient_id=a.user_id,
@@ -128,7 +132,7 @@ def reminders_queue(*, today: date | None = None) -> list[int]:
             OutgoingMail.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
             pending += list(
                 OutgoingMail.objects.filter(
-                    dedupe_key__startswith=f"reminder:{campaign.code}:{attribute}:{days_left}:",
+                    dedupe_key__startswith=f"reminder:{campaign.code}:{attribute}:{reminder_day}:",
                     state=State.QUEUED,
                 ).values_list("pk", flat=True)
             )
@@ -149,11 +153,15 @@ def outgoing_mail_claim(*, mail_id: int) -> OutgoingMail | None:
 
 
 def _is_permanent(exc: Exception) -> bool:
-    code = getattr(exc, "smtp_code", None)
+    """Only an answer about this recipient or this message is final. A 5xx at login, for the
+    sender or at connection is the server's configuration: every message would fail the same
+    way, and a fixed password must let them through (MAX_ATTEMPTS still bounds the retries)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [answer[0] for answer in exc.recipients.values()]
         return bool(codes) and all(500 <= c < 600 for c in codes)
-    return isinstance(code, int) and 500 <= code < 600
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
 
 
 def _finish(mail: OutgoingMail, **fields) -> None:
@@ -172,7 +180,12 @@ def outgoing_mail_send(*, mail_id: int) -> str:
     try:
         message = build_message(mail)
     except Exception as exc:  # a rendering bug must not leave the row claimed for 15 minutes
-        _finish(mail, state=State.QUEUED, last_error=f"render: {exc!r}"[:2000])
+        gave_up = mail.attempts >= MAX_ATTEMPTS
+        _finish(
+            mail,
+            state=State.FAILED if gave_up else State.QUEUED,
+            last_error=f"render: {exc!r}"[:2000],
+        )
         raise
     if message is None:
         _finish(mail, state=State.SKIPPED, sent_at=timezone.now())

@@ -131,7 +131,6 @@ def test_no_reminder_for_units_that_met_the_deadline_nor_for_district_roles(cast
     "today",
     [
         date(2024, 3, 23),
-        date(2024, 3, 25),
         date(2024, 3, 31),  # the deadline itself
         date(2024, 4, 1),
         date(2024, 4, 22),
@@ -142,6 +141,19 @@ def test_no_reminder_for_units_that_met_the_deadline_nor_for_district_roles(cast
 def test_no_reminders_on_other_days(cast, today):
     assert reminders_queue(today=today) == []
     assert not OutgoingMail.objects.exists()
+
+
+def test_a_missed_reminder_day_is_caught_up_once(cast):
+    """The daily job did not run on 24/03 (7 days before 31/03): the next run sends the "7 days"
+    reminder late, and the days after send nothing more until the "1 day" reminder."""
+    first = reminders_queue(today=date(2024, 3, 25))
+    assert first
+    count = OutgoingMail.objects.count()
+    for day in (26, 27, 28, 29):
+        reminders_queue(today=date(2024, 3, day))
+    assert OutgoingMail.objects.count() == count
+    reminders_queue(today=date(2024, 3, 30))
+    assert OutgoingMail.objects.count() == 2 * count
 
 
 def test_reminder_days_are_read_from_the_campaign(cast, campaign):
