@@ -6,15 +6,12 @@ again; every task is safe to run twice. Time limits stay far below Redis' visibi
 """
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
 from . import services
 from .digests import IsoWeek
 
 LIMITS = {"soft_time_limit": 600, "time_limit": 660}
-DIGEST_HOUR = 7  # matches the "weekly-digests" beat entry (Monday 07:00, Hanoi)
 
 
 @shared_task(
@@ -37,22 +34,13 @@ def _enqueue(mail_ids: list[int]) -> None:
 RETRY = {"autoretry_for": (Exception,), "max_retries": 5, "retry_backoff": 60}
 
 
-def _queued_key(week: IsoWeek) -> str:
-    return f"digests-queued:{week}"
-
-
-def _queue_digests(week: IsoWeek) -> int:
-    with transaction.atomic():
-        pending = services.digests_queue_week(week=week)
-        _enqueue(pending)
-    # Remembered so that the sweeper does not re-read every recipient every ten minutes.
-    cache.set(_queued_key(week), True, 8 * 24 * 3600)
-    return len(pending)
-
-
 @shared_task(name="campaigns.tasks.queue_weekly_digests", **RETRY, **LIMITS)
 def queue_weekly_digests(week: str | None = None) -> int:
-    return _queue_digests(IsoWeek.parse(week) if week else IsoWeek.current())
+    iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
+    with transaction.atomic():
+        pending = services.digests_queue_week(week=iso_week)
+        _enqueue(pending)
+    return len(pending)
 
 
 @shared_task(name="campaigns.tasks.queue_reminders", **RETRY, **LIMITS)
@@ -79,12 +67,6 @@ def send_outgoing_mail(mail_id: int) -> str:
 
 @shared_task(name="campaigns.tasks.sweep_outgoing_mail", **LIMITS)
 def sweep_outgoing_mail() -> int:
-    # If Monday's 07:00 run was lost (beat could not publish, the database was down), this
-    # week's digests are queued here; once they exist this changes nothing.
-    now = timezone.localtime()
-    week = IsoWeek.current()
-    if (now.isoweekday() > 1 or now.hour >= DIGEST_HOUR) and not cache.get(_queued_key(week)):
-        _queue_digests(week)
     stuck = services.outgoing_mail_sweep()
     for pk in stuck:
         send_outgoing_mail.delay(pk)
