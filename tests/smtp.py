@@ -12,6 +12,7 @@ import email.policy
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -188,3 +189,18 @@ def mail_via_smtp_fixture(settings, smtp_server) -> SmtpServer:
         }
     }
     return smtp_server
+
+
+@pytest.fixture(autouse=True)
+def isolated_mail_settings(settings):
+    """A cache of this test's own, and a known SITE_URL. The district digest is cached by campaign
+    pk and week, and pks repeat between tests (and between test databases sharing one Redis), so
+    a shared cache would hand one test the digest another test rendered. Links in e-mails start
+    with SITE_URL, which a deployment's environment must not change here."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.SITE_URL = "http://127.0.0.1:8000"

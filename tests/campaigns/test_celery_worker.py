@@ -12,20 +12,9 @@ from django.db import connection
 from campaigns.models import DeadlineEngineRun
 from campaigns.tasks import run_deadline_engine
 from dongda.celery import ping
-from tests.conftest import require
+from tests.conftest import redis_answers, require
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def redis_answers(url: str | None) -> bool:
-    if not url:
-        return False
-    import redis
-
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ preview page."""
 import re
 import string
 import unicodedata
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -24,6 +23,7 @@ from campaigns.emails import build_message, render_digest
 from campaigns.models import Flag, FlagKind, OutgoingMail
 from campaigns.services import digests_queue_week, outgoing_mail_send
 from tests.factories import CampaignFactory, UnitFactory
+from tests.smtp import isolated_mail_settings  # noqa: F401 - autouse fixture
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # Monday 08/07/2024: the week's window for deadlines runs to 21/07, and holds the due date of the
@@ -31,21 +31,6 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = IsoWeek(2024, 28)
 MONDAY = date(2024, 7, 8)
 State = OutgoingMail.State
-
-
-@pytest.fixture(autouse=True)
-def isolated_mail_settings(settings):
-    """A cache of this test's own, and a known SITE_URL. The district digest is cached by campaign
-    pk and week, and pks repeat between tests (and between test databases sharing one Redis), so
-    a shared cache would hand one test the digest another test rendered. Links in e-mails start
-    with SITE_URL, which a deployment's environment must not change here."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-{uuid.uuid4().hex}",
-        }
-    }
-    settings.SITE_URL = "http://127.0.0.1:8000"
 
 
 def hanoi(*args) -> datetime:

@@ -50,7 +50,7 @@ from campaigns.services import (
 )
 from campaigns.services.mail import CLAIM_TIMEOUT, MAX_ATTEMPTS
 from campaigns.tasks import queue_weekly_digests, run_deadline_engine, sweep_outgoing_mail
-from tests.conftest import require
+from tests.conftest import redis_answers, require
 from tests.factories import (
     BreakthroughTaskFactory,
     IncidentFactory,
@@ -59,26 +59,15 @@ from tests.factories import (
     UserFactory,
     assign,
 )
-from tests.smtp import mail_via_smtp_fixture, smtp_server_fixture  # noqa: F401 - fixtures
+from tests.smtp import (  # noqa: F401 - fixtures
+    isolated_mail_settings,
+    mail_via_smtp_fixture,
+    smtp_server_fixture,
+)
 from units.models import Role
 
 WEEK = "2024-W28"
 State = OutgoingMail.State
-
-
-@pytest.fixture(autouse=True)
-def isolated_mail_settings(settings):
-    """A cache of this test's own, and a known SITE_URL. The district digest is cached by campaign
-    pk and week, and pks repeat between tests (and between test databases sharing one Redis), so
-    a shared cache would hand one test the digest another test rendered. Links in e-mails start
-    with SITE_URL, which a deployment's environment must not change here."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-{uuid.uuid4().hex}",
-        }
-    }
-    settings.SITE_URL = "http://127.0.0.1:8000"
 
 
 def with_email(*users):
@@ -304,17 +293,6 @@ def test_digest_fails_after_max_attempts_of_temporary_errors(readers, staff, mai
 
 
 # A real worker on Redis and PostgreSQL
-
-
-def redis_answers(url: str | None) -> bool:
-    if not url:
-        return False
-    import redis
-
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return False
 
 
 # The worker's own default queue: the tasks it enqueues itself (a digest run enqueues one send

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from campaigns.demo import DEFAULT_PASSWORD
 from dongda.celery import ensure_embedded_broker_folders
 from dongda.i18n import compile_catalogues
 from units.models import Unit
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         raise CommandError("The web server did not start within 60 seconds.")
 
     def _print_banner(self, host: str, port: int) -> None:
-        password = "dongda2024"  # noqa: S105 - the documented demo password
+        password = DEFAULT_PASSWORD
         sample = Unit.objects.filter(depth=2).order_by("path").first()
         cell = Unit.objects.filter(depth=3).order_by("path").first()
         lines = [
