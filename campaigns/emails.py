@@ -110,13 +110,45 @@ def render_district_digest_cached(
     return tuple(cached)
 
 
+DIGEST_KINDS = (OutgoingMail.Kind.DISTRICT_DIGEST, OutgoingMail.Kind.UNIT_DIGEST)
+
+
+def _render_returned(mail: OutgoingMail, language: str) -> tuple[str, str, str] | None:
+    """The notice that the district returned a report: what, the reviewer's comment, a link.
+    None when the report is gone or has moved on (resubmitted, accepted) since it was queued."""
+    from .reports import KIND_BY_MODEL
+
+    kind = KIND_BY_MODEL.get(mail.params.get("model", ""))
+    if kind is None:
+        return None
+    item = kind.model.objects.filter(pk=mail.params.get("pk")).select_related("unit").first()
+    if item is None or item.version != mail.params.get("version"):
+        return None
+    with translation.override(language):
+        context = {
+            "item": item,
+            "kind_label": str(kind.label),
+            "unit": item.unit,
+            "campaign": mail.campaign,
+            "comment": item.review_comment,
+            "item_url": absolute(
+                reverse(
+                    "reports:detail",
+                    kwargs={"code": item.unit.code, "kind": kind.slug, "pk": item.pk},
+                )
+            ),
+            "LANGUAGE_CODE": language,
+        }
+        return _render("campaigns/email/returned", context)
+
+
 def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
     """None when there is nothing to send (an all-clear the recipient chose not to receive)."""
     user = mail.recipient
     # The person may have left, lost their address or unsubscribed since the row was queued.
     if not user.is_active or not user.email:
         return None
-    if mail.kind != OutgoingMail.Kind.REMINDER and not user.receives_digests:
+    if mail.kind in DIGEST_KINDS and not user.receives_digests:
         return None
     language = user.language if user.language in ("vi", "en") else settings.LANGUAGE_CODE
     headers = {
@@ -124,7 +156,12 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
         "Message-ID": f"<{mail.dedupe_key.replace(':', '.')}@{MESSAGE_ID_DOMAIN}>",
         "Auto-Submitted": "auto-generated",
     }
-    if mail.kind == OutgoingMail.Kind.REMINDER:
+    if mail.kind == OutgoingMail.Kind.RETURNED:
+        rendered = _render_returned(mail, language)
+        if rendered is None:
+            return None
+        subject, text, html = rendered
+    elif mail.kind == OutgoingMail.Kind.REMINDER:
         with translation.override(language):
             context = {
                 "mail": mail,

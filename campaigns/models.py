@@ -1,3 +1,6 @@
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -120,14 +123,25 @@ class Reviewable(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The key of the form that created the row: a double-clicked or re-sent "Save" finds the row
+    # the first click made instead of making a second one.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         abstract = True
 
+    @property
+    def is_editable_by_unit(self) -> bool:
+        """A unit may change what it has not sent for review, or what came back to it."""
+        return self.status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+
 
 def evidence_path(instance, filename: str) -> str:
-    # The stored name is opaque; the original (Vietnamese) name is kept in a column for downloads.
-    return f"{instance._meta.app_label}/{instance._meta.model_name}/{instance.unit_id}/{filename}"
+    # The stored name is opaque (nothing a person typed reaches the file system); the original
+    # Vietnamese name is kept in a column and given back on download.
+    suffix = PurePosixPath(filename).suffix.lower()[:8]
+    model = instance._meta
+    return f"{model.app_label}/{model.model_name}/{instance.unit_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class StudySession(Reviewable):
@@ -358,6 +372,7 @@ class OutgoingMail(models.Model):
         DISTRICT_DIGEST = "district_digest", _("District digest")
         UNIT_DIGEST = "unit_digest", _("Unit digest")
         REMINDER = "reminder", _("Deadline reminder")
+        RETURNED = "returned", _("Report returned for correction")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -243,9 +243,38 @@ def unit_overview(*, unit: Unit, campaign: Campaign) -> dict:
 
 
 def child_units_with_study(*, unit: Unit, campaign: Campaign) -> list[Unit]:
-    children = units_with_study_progress(
-        Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1), campaign
-    ).order_by("path")
+    """The units directly below, each with its standing on R1-R3 and its open flags, in one
+    statement (correlated subqueries, not a query per child)."""
+    plans = ImplementationPlan.objects.filter(campaign=campaign, unit=OuterRef("pk"))
+    tasks = (
+        BreakthroughTask.objects.filter(
+            campaign=campaign,
+            unit=OuterRef("pk"),
+            status__in=(ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED),
+        )
+        .order_by()
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    flags = (
+        Flag.objects.filter(campaign=campaign, unit=OuterRef("pk"), closed_at__isnull=True)
+        .order_by()
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    children = (
+        units_with_study_progress(
+            Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1), campaign
+        )
+        .annotate(
+            plan_status=Subquery(plans.values("status")[:1]),
+            chosen_tasks=Coalesce(Subquery(tasks, output_field=IntegerField()), Value(0)),
+            open_flags=Coalesce(Subquery(flags, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("path")
+    )
     result = list(children)
     for child in result:
         child.study_state = study_state_of(child) if child.kind in REPORTING_KINDS else None

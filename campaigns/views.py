@@ -14,6 +14,8 @@ from units.selectors import get_visible_unit, user_scope, visible_units
 from .digests import IsoWeek
 from .emails import render_digest
 from .models import FlagKind
+from .report_selectors import review_queue as queue_for
+from .reports import REPORT_KINDS
 from .selectors import (
     current_campaign,
     failed_mail,
@@ -120,3 +122,26 @@ def digest_preview_html(request):
     _staff_scope(request)
     *_rest, html = _preview(request)
     return HttpResponse(html)
+
+
+@require_GET
+@login_required
+def review_queue(request):
+    """Everything units have submitted and the district has not yet reviewed, oldest first."""
+    scope = user_scope(request.user)
+    if not scope.is_staff_reviewer:
+        raise PermissionDenied
+    campaign = current_campaign()
+    entries, counts = (
+        ([], {}) if campaign is None else queue_for(user=request.user, campaign=campaign)
+    )
+    return render(
+        request,
+        "campaigns/review_queue.html",
+        {
+            "campaign": campaign,
+            "entries": entries,
+            "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in REPORT_KINDS.items()],
+            "total": sum(counts.values()),
+        },
+    )

@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("language/", unit_views.switch_language, name="switch_language"),
     path("dashboard/", include("campaigns.urls")),
     path("units/", include("units.urls")),
+    path("units/<slug:code>/", include("campaigns.report_urls")),
     prefix_default_language=True,
 )
 

@@ -45,6 +45,11 @@ class Scope:
                 kept.append(unit)
         return tuple(kept)
 
+    def can_report_for(self, unit: Unit) -> bool:
+        """Only the unit's own secretary or clerk writes its reports: a committee above it sees
+        them, and district staff review them, but neither types them in for the unit."""
+        return any(a.unit_id == unit.pk and a.role in UNIT_ROLES for a in self.assignments)
+
     def contains(self, unit: Unit) -> bool:
         return any(unit.path.startswith(root.path) for root in self.roots)
 

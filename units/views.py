@@ -18,6 +18,7 @@ from campaigns.selectors import (
     unit_overview,
 )
 
+from .models import REPORTING_KINDS
 from .selectors import get_visible_unit, unit_ancestors, user_scope
 from .services import user_set_language
 
@@ -64,7 +65,13 @@ def unit_detail(request, code: str):
     scope = user_scope(request.user)
     # Ancestors outside the person's scope are named but not linked: the link would only 404.
     ancestors = [(ancestor, scope.contains(ancestor)) for ancestor in unit_ancestors(unit)]
-    context = {"unit": unit, "campaign": campaign, "ancestors": ancestors}
+    context = {
+        "unit": unit,
+        "campaign": campaign,
+        "ancestors": ancestors,
+        "can_write": scope.can_report_for(unit),
+        "reporting": unit.kind in REPORTING_KINDS,
+    }
     if campaign is not None:
         overview = unit_overview(unit=unit, campaign=campaign)
         context.update(
