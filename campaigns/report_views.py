@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -254,14 +255,15 @@ def _details(kind: ReportKind, item) -> list[tuple[str, object]]:
     """The item's fields as (label, value) in the order of its form, each in the page's language
     (translated text falls back to the Vietnamese where the English is empty)."""
     rows = []
+    form_fields = kind.form_class.base_fields
     for name in kind.form_class._meta.fields:
         if name.endswith("_en") or name == kind.file_field:
             continue
         base = name[:-3] if name.endswith("_vi") else name
-        field = item._meta.get_field(base)
+        label = form_fields[name].label or capfirst(item._meta.get_field(base).verbose_name)
         display = getattr(item, f"get_{base}_display", None)
         value = display() if display else getattr(item, base)
-        rows.append((field.verbose_name, value))
+        rows.append((capfirst(label), value))
     return rows
 
 

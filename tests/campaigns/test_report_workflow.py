@@ -255,3 +255,66 @@ def test_unit_page_query_count_does_not_grow_with_reports(
     assert many == few
     with django_assert_max_num_queries(few):
         client.get(url)
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_task_page_and_review_queue_query_counts_do_not_grow(
+    client, district, campaign, cell_secretary, staff
+):
+    from breakthroughs.models import ProgressReport
+    from tests.factories import BreakthroughTaskFactory, ProgressReportFactory, StudySessionFactory
+
+    task = BreakthroughTaskFactory(campaign=campaign, unit=district.cell)
+    task_url = detail_url(district.cell, task, kind="tasks")
+    queue_url = reverse("campaigns:review_queue")
+    login(client, staff)
+    StudySessionFactory(campaign=campaign, unit=district.cell, status=ReviewStatus.SUBMITTED)
+    few_task, few_queue = _queries(client, task_url), _queries(client, queue_url)
+
+    for month in (4, 7, 10):
+        ProgressReportFactory(task=task, period_start=date(2024, month, 1))
+    for day in range(1, 15):
+        StudySessionFactory(
+            campaign=campaign,
+            unit=district.cell,
+            held_on=date(2024, 3, day),
+            status=ReviewStatus.SUBMITTED,
+        )
+    # History grows with every save of the task.
+    for n in range(5):
+        task.owner = f"Người phụ trách {n}"
+        task.save()
+    assert ProgressReport.objects.count() == 3
+    assert _queries(client, task_url) == few_task
+    assert _queries(client, queue_url) == few_queue
+
+
+def test_session_page_and_forms_have_a_fixed_query_count(
+    client, district, campaign, cell_secretary, django_assert_max_num_queries
+):
+    login(client, cell_secretary)
+    client.post(new_session_url(district.cell), session_data())
+    session = StudySession.objects.get()
+    for n in range(6):
+        client.post(
+            action_url("edit", district.cell, session),
+            session_data(presenter=f"Báo cáo viên {n}", version=session.version + n),
+        )
+    session.refresh_from_db()
+    assert session.version == 7
+    # Session, auth and scope (3), the unit, the item, its history: whatever the history holds.
+    with django_assert_max_num_queries(7):
+        client.get(detail_url(district.cell, session))
+    with django_assert_max_num_queries(5):
+        client.get(action_url("edit", district.cell, session))
+    with django_assert_max_num_queries(5):
+        client.get(new_session_url(district.cell))
