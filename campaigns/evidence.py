@@ -87,7 +87,7 @@ class EvidenceField(forms.FileField):
             "“%(name)s” is not a PDF, DOCX, XLSX, JPG or PNG file (its content was checked, not "
             "its name)."
         ),
-        "too_big": _("“%(name)s” is %(size)s; files may be at most %(limit)s."),
+        "too_big": _("“%(name)s” is larger than the %(limit)s a file may be."),
         "bad_name": _("The file name must not contain folders or special characters."),
     }
 
@@ -112,11 +112,8 @@ class EvidenceField(forms.FileField):
             raise forms.ValidationError(
                 self.error_messages["too_big"],
                 code="too_big",
-                params={
-                    "name": display_name,
-                    "size": filesizeformat(uploaded.size),
-                    "limit": filesizeformat(limit),
-                },
+                # The size itself is not shown: past the limit the upload stops being read.
+                params={"name": display_name, "limit": filesizeformat(limit)},
             )
         kind = sniff(uploaded)
         if kind is None:

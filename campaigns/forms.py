@@ -221,6 +221,12 @@ class IncidentForm(ReportForm):
             "resolution_vi": forms.Textarea(attrs={"rows": 3}),
             "resolution_en": forms.Textarea(attrs={"rows": 2}),
         }
+        help_texts = {
+            "resolved_on": _(
+                "Keep the incident as a draft while it is being handled; once it is resolved, "
+                "give the date and the resolution and submit it for review."
+            ),
+        }
         labels = {
             "title_vi": _("Title"),
             "title_en": _("Title (English)"),

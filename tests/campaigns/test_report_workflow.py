@@ -318,3 +318,19 @@ def test_session_page_and_forms_have_a_fixed_query_count(
         client.get(action_url("edit", district.cell, session))
     with django_assert_max_num_queries(5):
         client.get(new_session_url(district.cell))
+
+
+def test_an_oversized_upload_is_refused_before_it_is_stored(
+    client, district, campaign, cell_secretary, settings
+):
+    settings.EVIDENCE_MAX_BYTES = 64 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # so Django would otherwise spool it to disk
+    login(client, cell_secretary)
+    big = SimpleUploadedFile("Biên bản.pdf", PDF + b"0" * (200 * 1024), "application/pdf")
+    response = client.post(new_session_url(district.cell), session_data(minutes=big))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“Biên bản.pdf” vượt quá dung lượng tối đa 64,0 KB" in page
+    assert StudySession.objects.count() == 0
+    root = settings.PRIVATE_MEDIA_ROOT
+    assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
