@@ -35,7 +35,9 @@ from .models import (
     Incident,
     ReviewStatus,
     StudySession,
+    UnitStatus,
 )
+from .services.status import refresh_unit_status
 
 DEFAULT_SEED = 2024
 DEFAULT_PASSWORD = "dongda2024"  # noqa: S105 - the documented demo password
@@ -311,6 +313,7 @@ def seed_demo(
         models = _bulk(Initiative, (i for u in with_models for i in _initiatives(ctx, u)))
         incidents = _bulk(Incident, (i for u in with_incidents for i in _incidents(ctx, u)))
         _backdate(ctx.campaign)
+        refresh_unit_status(ctx.campaign)
     counts = {
         "units": len(tree), "users": users, "study sessions": sessions, "plans": plans,
         "breakthrough tasks": len(tasks), "progress reports": reports, "new models": models,
@@ -329,6 +332,7 @@ def wipe_demo_data() -> None:
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
     Flag.objects.all().delete()
+    UnitStatus.objects.all().delete()
     DeadlineEngineRun.objects.all().delete()
     Campaign.objects.all().delete()
     Assignment.objects.all().delete()

@@ -421,3 +421,77 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.recipient} · {self.get_state_display()}"
+
+
+class UnitStatus(models.Model):
+    """One row per campaign and unit: where the unit stands on each rule, kept current by the
+    report services (for the unit they touched) and the deadline engine (for everyone).
+
+    The dashboard, the unit table and the exports aggregate these rows in a few statements
+    instead of working out every unit's state from the reports on each request; at 100,000
+    units that is the difference between one scan of one table and a dozen correlated
+    subqueries per unit. The rows are derived data: `refresh_unit_status` rebuilds any of them
+    from the reports at any time, so nothing is lost if one is stale or missing."""
+
+    class StudyState(models.TextChoices):
+        ON_TIME = "on_time", _("On time")
+        LATE = "late", _("Late")
+        IN_PROGRESS = "in_progress", _("In progress")
+        NOT_STARTED = "not_started", _("Not started")
+        NOT_APPLICABLE = "na", _("Not applicable")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="statuses")
+    # The unit's ancestor directly under the root (a ward committee, an agency's committee...),
+    # for the breakdown by ward; the root itself and its direct children have their own id here.
+    branch = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reporting = models.BooleanField(default=False)
+    members = models.PositiveIntegerField(default=0)
+    attended_total = models.PositiveIntegerField(default=0)
+    attended_by_deadline = models.PositiveIntegerField(default=0)
+    study_state = models.CharField(max_length=16, choices=StudyState.choices)
+    study_completed_on = models.DateField(null=True, blank=True)
+    plan_status = models.CharField(max_length=16, blank=True)
+    tasks_economy = models.PositiveIntegerField(default=0)
+    tasks_culture = models.PositiveIntegerField(default=0)
+    tasks_society = models.PositiveIntegerField(default=0)
+    reports_total = models.PositiveIntegerField(default=0)
+    reports_on_time = models.PositiveIntegerField(default=0)
+    initiatives = models.PositiveIntegerField(default=0)
+    incidents_open = models.PositiveIntegerField(default=0)
+    incidents_stale = models.PositiveIntegerField(default=0)
+    awaiting_review = models.PositiveIntegerField(default=0)
+    flags_open = models.PositiveIntegerField(default=0)
+    flag_study_overdue = models.BooleanField(default=False)
+    flag_plan_missing = models.BooleanField(default=False)
+    flag_no_breakthrough = models.BooleanField(default=False)
+    flag_report_overdue = models.BooleanField(default=False)
+    flag_stale_incident = models.BooleanField(default=False)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("unit status")
+        verbose_name_plural = _("unit statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="unitstatus_one_per_unit"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "study_state"], name="unitstatus_study_idx"),
+            models.Index(fields=["campaign", "branch"], name="unitstatus_branch_idx"),
+            models.Index(fields=["campaign", "study_completed_on"], name="unitstatus_done_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} · {self.campaign_id}"
+
+    @property
+    def tasks_chosen(self) -> int:
+        return self.tasks_economy + self.tasks_culture + self.tasks_society
+
+    @property
+    def coverage_percent(self) -> int:
+        if not self.members:
+            return 0
+        return min(100, round(100 * self.attended_total / self.members))

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..periods import reporting_periods
 from ..selectors import StudyState, study_state_q, units_with_study_progress
+from .status import refresh_unit_status
 
 CHOSEN = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
 NOTHING = ""
@@ -215,6 +216,9 @@ def deadline_engine_run(*, today: date | None = None) -> DeadlineEngineRun:
         for campaign in Campaign.objects.filter(is_active=True, starts_on__lte=today):
             with transaction.atomic():
                 campaign_opened, campaign_closed = _sync_campaign(campaign, today)
+                # The flags just changed, and "stale" incidents age by the day: every unit's
+                # status row is rebuilt in the same transaction.
+                refresh_unit_status(campaign, today=today)
             opened += campaign_opened
             closed += campaign_closed
     except Exception as exc:

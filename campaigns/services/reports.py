@@ -19,6 +19,7 @@ from django.utils import timezone
 from units.models import UNIT_ROLES, Assignment, Unit, User
 
 from ..models import Campaign, OutgoingMail, ReviewStatus
+from .status import refresh_unit_status
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,12 @@ def _claim(item: Model, *, expected_version: int, allowed: tuple[str, ...]) -> M
     return current
 
 
+def _refresh_status_of(item: Model) -> None:
+    """The unit's dashboard row follows its reports within the same transaction."""
+    campaign = item.task.campaign if hasattr(item, "task_id") else item.campaign
+    refresh_unit_status(campaign, unit_ids=[item.unit_id])
+
+
 @transaction.atomic
 def report_create(
     *,
@@ -107,6 +114,7 @@ def report_create(
             if existing is not None:
                 raise DuplicateReport(existing) from None
         raise
+    _refresh_status_of(item)
     return item, True
 
 
@@ -119,6 +127,7 @@ def report_update(*, form, item: Model, user: User, expected_version: int) -> Mo
     edited.status = current.status
     edited._change_reason = "edited"
     edited.save()
+    _refresh_status_of(edited)
     return edited
 
 
@@ -130,6 +139,7 @@ def report_submit(*, item: Model, user: User, expected_version: int) -> Model:
     current.submitted_at = timezone.now()
     current._change_reason = "submitted"
     current.save()
+    _refresh_status_of(current)
     return current
 
 
@@ -151,6 +161,7 @@ def report_review(
     current.reviewed_by = reviewer
     current._change_reason = "accepted" if accept else ("reopened" if reopened else "returned")
     current.save()
+    _refresh_status_of(current)
     if not accept:
         _queue_returned_notice(current)
     return current

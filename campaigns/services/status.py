@@ -1,0 +1,283 @@
+"""Keeps `UnitStatus` current: one statement rebuilds the rows of a campaign, for every unit or
+for the few a report service just touched.
+
+The statement aggregates each report table once (GROUP BY unit), joins the results to the units
+and upserts (INSERT … ON CONFLICT DO UPDATE), so its cost grows with the size of the tables, not
+with a query per unit. The same SQL runs on SQLite and PostgreSQL; values that differ between the
+two (dates, timestamps, booleans) go through the backend's own adapters.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
+from units.models import REPORTING_KINDS, Unit
+
+from ..models import (
+    Campaign,
+    Flag,
+    FlagKind,
+    ImplementationPlan,
+    Incident,
+    ReviewStatus,
+    StudySession,
+    UnitStatus,
+)
+from ..periods import reporting_periods
+
+FLAG_COLUMNS = {
+    FlagKind.STUDY_OVERDUE: "flag_study_overdue",
+    FlagKind.PLAN_MISSING: "flag_plan_missing",
+    FlagKind.NO_BREAKTHROUGH: "flag_no_breakthrough",
+    FlagKind.REPORT_OVERDUE: "flag_report_overdue",
+    FlagKind.STALE_INCIDENT: "flag_stale_incident",
+}
+COLUMNS = [
+    "campaign_id",
+    "unit_id",
+    "branch_id",
+    "reporting",
+    "members",
+    "attended_total",
+    "attended_by_deadline",
+    "study_state",
+    "study_completed_on",
+    "plan_status",
+    "tasks_economy",
+    "tasks_culture",
+    "tasks_society",
+    "reports_total",
+    "reports_on_time",
+    "initiatives",
+    "incidents_open",
+    "incidents_stale",
+    "awaiting_review",
+    "flags_open",
+    *FLAG_COLUMNS.values(),
+    "refreshed_at",
+]
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values: list) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _end_of_day(day: date) -> datetime:
+    """The first instant after `day` in the deployment's time zone: a report submitted before it
+    was submitted on or before that calendar day."""
+    aware = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return connection.ops.adapt_datetimefield_value(aware)
+
+
+class _Sql:
+    """SQL text and its parameters, built in the order they appear."""
+
+    def __init__(self, unit_ids: list[int] | None):
+        self.unit_ids = unit_ids
+        self.text: list[str] = []
+        self.params: list = []
+
+    def add(self, text: str, *params) -> None:
+        self.text.append(text)
+        self.params.extend(params)
+
+    def units(self, column: str) -> None:
+        """Narrows the preceding WHERE to the units being refreshed (nothing when all are)."""
+        if self.unit_ids is not None:
+            self.add(f" AND {column} IN {_in(self.unit_ids)}", *self.unit_ids)
+
+
+def refresh_unit_status(
+    campaign: Campaign, *, unit_ids: Iterable[int] | None = None, today: date | None = None
+) -> None:
+    """Rebuilds the status rows of `campaign` for `unit_ids` (every unit when None) from the
+    reports and the open flags."""
+    today = today or timezone.localdate()
+    ids = None if unit_ids is None else sorted(set(unit_ids))
+    if ids == []:
+        return
+    d = connection.ops.adapt_datefield_value
+    share = campaign.required_study_share
+    submitted, accepted = ReviewStatus.SUBMITTED.value, ReviewStatus.ACCEPTED.value
+    chosen = [submitted, accepted]
+    sql = _Sql(ids)
+
+    sql.add(
+        "WITH u AS (SELECT id, path, depth, kind, member_count, is_active "
+        f"FROM {_table(Unit)} WHERE 1 = 1"
+    )
+    sql.units("id")
+    sql.add("),")
+
+    sql.add(
+        "s AS (SELECT unit_id, SUM(attendees) AS total, "
+        "SUM(CASE WHEN held_on <= %s THEN attendees ELSE 0 END) AS by_deadline "
+        f"FROM {_table(StudySession)} WHERE campaign_id = %s AND status = %s",
+        d(campaign.study_deadline),
+        campaign.pk,
+        accepted,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id),")
+
+    # The day a unit became study-complete: the first accepted session at which the running
+    # total of attendees reached the required share (same rule as the study state below).
+    sql.add(
+        "sc AS (SELECT x.unit_id, MIN(x.held_on) AS completed_on FROM ("
+        "SELECT unit_id, held_on, SUM(attendees) OVER (PARTITION BY unit_id "
+        "ORDER BY held_on, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative "
+        f"FROM {_table(StudySession)} WHERE campaign_id = %s AND status = %s",
+        campaign.pk,
+        accepted,
+    )
+    sql.units("unit_id")
+    sql.add(
+        ") x JOIN u ON u.id = x.unit_id "
+        "WHERE x.cumulative > 0 AND x.cumulative * 100 >= u.member_count * %s "
+        "GROUP BY x.unit_id),",
+        share,
+    )
+
+    sql.add(
+        f"p AS (SELECT unit_id, MAX(status) AS status FROM {_table(ImplementationPlan)} "
+        "WHERE campaign_id = %s",
+        campaign.pk,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id),")
+
+    sql.add(
+        "t AS (SELECT unit_id, "
+        "SUM(CASE WHEN field = 'economy' THEN 1 ELSE 0 END) AS economy, "
+        "SUM(CASE WHEN field = 'culture' THEN 1 ELSE 0 END) AS culture, "
+        "SUM(CASE WHEN field = 'society' THEN 1 ELSE 0 END) AS society "
+        f"FROM {_table(BreakthroughTask)} WHERE campaign_id = %s AND status IN {_in(chosen)}",
+        campaign.pk,
+        *chosen,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id),")
+
+    # A progress report is on time when it was submitted by the end of its period's due day.
+    periods = reporting_periods(
+        starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
+    )
+    on_time_sql = (
+        " OR ".join("(r.period_start = %s AND r.submitted_at < %s)" for _ in periods) or "1 = 0"
+    )
+    on_time_params = []
+    for period in periods:
+        on_time_params += [d(period.start), _end_of_day(period.due_on(campaign.report_grace_days))]
+    sql.add(
+        f"r AS (SELECT r.unit_id, COUNT(*) AS total, "
+        f"SUM(CASE WHEN {on_time_sql} THEN 1 ELSE 0 END) AS on_time "
+        f"FROM {_table(ProgressReport)} r JOIN {_table(BreakthroughTask)} bt ON bt.id = r.task_id "
+        f"WHERE bt.campaign_id = %s AND r.status IN {_in(chosen)}",
+        *on_time_params,
+        campaign.pk,
+        *chosen,
+    )
+    sql.units("r.unit_id")
+    sql.add(" GROUP BY r.unit_id),")
+
+    sql.add(
+        f"i AS (SELECT unit_id, COUNT(*) AS n FROM {_table(Initiative)} WHERE campaign_id = %s",
+        campaign.pk,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id),")
+
+    stale_before = today - timedelta(days=campaign.incident_age_limit_days)
+    sql.add(
+        "inc AS (SELECT unit_id, "
+        "SUM(CASE WHEN resolved_on IS NULL THEN 1 ELSE 0 END) AS open_n, "
+        "SUM(CASE WHEN resolved_on IS NULL AND opened_on < %s THEN 1 ELSE 0 END) AS stale_n "
+        f"FROM {_table(Incident)} WHERE campaign_id = %s",
+        d(stale_before),
+        campaign.pk,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id),")
+
+    sql.add("q AS (SELECT unit_id, COUNT(*) AS n FROM (")
+    for index, model in enumerate(
+        (StudySession, ImplementationPlan, BreakthroughTask, Initiative, Incident)
+    ):
+        sql.add(
+            ("" if index == 0 else " UNION ALL ")
+            + f"SELECT unit_id FROM {_table(model)} WHERE campaign_id = %s AND status = %s",
+            campaign.pk,
+            submitted,
+        )
+        sql.units("unit_id")
+    sql.add(
+        f" UNION ALL SELECT r.unit_id FROM {_table(ProgressReport)} r "
+        f"JOIN {_table(BreakthroughTask)} bt ON bt.id = r.task_id "
+        "WHERE bt.campaign_id = %s AND r.status = %s",
+        campaign.pk,
+        submitted,
+    )
+    sql.units("r.unit_id")
+    sql.add(") w GROUP BY unit_id),")
+
+    flag_cases = ", ".join(
+        f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {column}"
+        for column in FLAG_COLUMNS.values()
+    )
+    sql.add(
+        f"f AS (SELECT unit_id, COUNT(*) AS n, {flag_cases} FROM {_table(Flag)} "
+        "WHERE campaign_id = %s AND closed_at IS NULL AND kind <> %s",
+        *[kind.value for kind in FLAG_COLUMNS],
+        campaign.pk,
+        FlagKind.STUDY_LATE.value,
+    )
+    sql.units("unit_id")
+    sql.add(" GROUP BY unit_id)")
+
+    kinds = list(REPORTING_KINDS)
+    reporting = f"(u.kind IN {_in(kinds)} AND u.is_active)"
+    flag_values = ", ".join(f"COALESCE(f.{column}, 0) > 0" for column in FLAG_COLUMNS.values())
+    update = ", ".join(
+        f"{c} = excluded.{c}" for c in COLUMNS if c not in ("campaign_id", "unit_id")
+    )
+    sql.add(
+        f" INSERT INTO {_table(UnitStatus)} ({', '.join(COLUMNS)}) "
+        f"SELECT %s, u.id, b.id, {reporting}, u.member_count, "
+        "COALESCE(s.total, 0), COALESCE(s.by_deadline, 0), "
+        f"CASE WHEN NOT {reporting} THEN 'na' "
+        "WHEN COALESCE(s.total, 0) = 0 THEN 'not_started' "
+        "WHEN COALESCE(s.by_deadline, 0) > 0 AND s.by_deadline * 100 >= u.member_count * %s "
+        "THEN 'on_time' "
+        "WHEN s.total * 100 >= u.member_count * %s THEN 'late' "
+        "ELSE 'in_progress' END, "
+        "sc.completed_on, COALESCE(p.status, ''), "
+        "COALESCE(t.economy, 0), COALESCE(t.culture, 0), COALESCE(t.society, 0), "
+        "COALESCE(r.total, 0), COALESCE(r.on_time, 0), COALESCE(i.n, 0), "
+        "COALESCE(inc.open_n, 0), COALESCE(inc.stale_n, 0), COALESCE(q.n, 0), "
+        f"COALESCE(f.n, 0), {flag_values}, %s "
+        "FROM u "
+        f"LEFT JOIN {_table(Unit)} b ON u.depth >= 2 AND b.path = SUBSTR(u.path, 1, %s) "
+        "LEFT JOIN s ON s.unit_id = u.id LEFT JOIN sc ON sc.unit_id = u.id "
+        "LEFT JOIN p ON p.unit_id = u.id LEFT JOIN t ON t.unit_id = u.id "
+        "LEFT JOIN r ON r.unit_id = u.id LEFT JOIN i ON i.unit_id = u.id "
+        "LEFT JOIN inc ON inc.unit_id = u.id LEFT JOIN q ON q.unit_id = u.id "
+        "LEFT JOIN f ON f.unit_id = u.id "
+        # SQLite needs a WHERE before ON CONFLICT after a join; it changes nothing.
+        f"WHERE 1 = 1 ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {update}",
+        campaign.pk,
+        *kinds,
+        *kinds,
+        share,
+        share,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        2 * Unit.steplen,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("".join(sql.text), sql.params)

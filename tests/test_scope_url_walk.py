@@ -1,0 +1,1082 @@
+"""Scope, checked by walking every URL the app has (DESIGN.md, "Habits: scope first").
+
+The URL patterns are read from the resolver, not listed by hand: a new pattern either has a row in
+ROUTES (what it is and how to fill its parameters) or in PUBLIC (why it needs no scope), or the
+first test fails and someone has to decide. Every pattern is then requested as each role, GET
+and POST, filled with the ids of every unit and of one item of each report kind in each unit.
+For each request the expected answer comes from POLICY below, written out by hand for the small
+district of conftest.py (not computed with the app's own Scope), and three things are checked:
+
+- the status: 404 outside the person's view scope, 403 where they may see the unit but not do
+  this, 405 for a method the page does not take, a redirect to the login page when anonymous;
+- no response body (whatever its status) shows a unit's name or item text the person may not see;
+- the database does not change: every column of every report row, the counts of the report,
+  history and mail tables, and the files in the default storage.
+
+The writes a person IS allowed (the unit's secretary editing, submitting, recording; the district
+staff reviewing) are left out of the walk and done in the positive controls at the end, with the
+same URLs and the same form data, so the walk cannot pass because its requests were malformed.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import LocalePrefixPattern
+from django.utils import timezone, translation
+
+from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
+from campaigns.models import (
+    ImplementationPlan,
+    Incident,
+    OutgoingMail,
+    ReviewStatus,
+    StudySession,
+)
+from campaigns.reports import REPORT_KINDS, ReportKindConverter
+from units.models import Assignment, Unit
+
+from .factories import CampaignFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+LANG = "vi"
+
+# ---------------------------------------------------------------------------------------------
+# What the walker knows about the URL patterns
+# ---------------------------------------------------------------------------------------------
+
+#: Patterns that are not about any unit, each with the reason it needs no scope. They are still
+#: requested by every role (see test_public_pages_show_nothing_of_any_unit), only without ids.
+PUBLIC = {
+    "healthz": "load-balancer probe; JSON about the database, broker and engine, no unit data",
+    "login": "the sign-in page: for anonymous visitors by definition",
+    "logout": "ends the caller's own session; takes no ids",
+    "switch_language": "sets the caller's own language cookie/preference; takes no ids",
+    "unsubscribe": "authorised by the signed token in the URL (RFC 8058), not by a session",
+}
+
+#: Namespaces and views the walker does not enter (Django's admin has its own permission
+#: system and its own tests; static files are not served by the app under test).
+SKIPPED_NAMESPACES = ("admin",)
+SKIPPED_VIEW_MODULES = ("django.views.static", "django.contrib.staticfiles.views")
+
+# Kinds of page, by what decides who may use them.
+SELF_HOME = "self:home"  # redirects a person to their own place
+SELF_PROFILE = "self:profile"  # the person's own settings
+SCOPED_PAGE = "scoped page"  # any role; content filtered by scope (the dashboard)
+STAFF_PAGE = "staff page"  # district office staff only
+UNIT_READ = "unit read"  # /units/<code>/...: see the unit
+ITEM_READ = "item read"  # /units/<code>/<kind>/<pk>/...: see one item of the unit
+UNIT_WRITE = "unit write"  # record a new item for the unit
+TASK_WRITE = "task write"  # record a progress report on one of the unit's tasks
+ITEM_WRITE = "item write"  # change one of the unit's items
+ITEM_REVIEW = "item review"  # the district's decision on one item
+
+
+@dataclass(frozen=True)
+class Route:
+    category: str
+    methods: tuple[str, ...]  # the methods the page takes; any other must be 405
+    #: For ITEM_* routes: which of the unit's items the URL is filled with. A draft is what an
+    #: edit or submit would change; a submitted item is what a review would change.
+    item_state: str = "draft"
+    query: dict = field(default_factory=dict)
+    #: The page takes a unit as ?unit=<code>: filled with every unit's code in turn.
+    unit_in_query: bool = False
+
+
+ROUTES: dict[str, Route] = {
+    "home": Route(SELF_HOME, ("GET",)),
+    "profile": Route(SELF_PROFILE, ("GET", "POST")),
+    "campaigns:dashboard": Route(SCOPED_PAGE, ("GET",)),
+    "campaigns:review_queue": Route(STAFF_PAGE, ("GET",)),
+    "campaigns:digest_preview": Route(
+        STAFF_PAGE, ("GET",), query={"week": "2024-W21"}, unit_in_query=True
+    ),
+    "campaigns:digest_preview_html": Route(
+        STAFF_PAGE, ("GET",), query={"week": "2024-W21"}, unit_in_query=True
+    ),
+    "units:detail": Route(UNIT_READ, ("GET",)),
+    "reports:new": Route(UNIT_WRITE, ("GET", "POST")),
+    "reports:new_progress": Route(TASK_WRITE, ("GET", "POST")),
+    "reports:detail": Route(ITEM_READ, ("GET",)),
+    "reports:file": Route(ITEM_READ, ("GET",)),
+    "reports:edit": Route(ITEM_WRITE, ("GET", "POST")),
+    "reports:submit": Route(ITEM_WRITE, ("POST",)),
+    "reports:review": Route(ITEM_REVIEW, ("POST",), item_state="submitted"),
+}
+
+#: URL parameters the walker can fill, and the converter each must use.
+KNOWN_PARAMS = {
+    "code": "SlugConverter",
+    "kind": ReportKindConverter.__name__,
+    "pk": "IntConverter",
+    "task_pk": "IntConverter",
+}
+
+
+@dataclass(frozen=True)
+class WalkedPattern:
+    name: str  # "reports:edit"; the route itself when the pattern has no name
+    route: str  # "<lang>/units/<slug:code>/<report:kind>/<int:pk>/edit/"
+    params: dict  # parameter -> converter class name
+
+
+def walk(patterns=None, prefix: str = "", namespace: str = "", converters=None) -> Iterator:
+    """Every URL pattern under the root URLconf, through includes and i18n_patterns."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    converters = converters or {}
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            if isinstance(entry.pattern, LocalePrefixPattern):
+                part = "<lang>/"
+            else:
+                part = str(entry.pattern)
+            inner_namespace = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found = {**converters, **_converters_of(entry.pattern)}
+            yield from walk(entry.url_patterns, prefix + part, inner_namespace, found)
+        elif isinstance(entry, URLPattern):
+            if getattr(entry.callback, "__module__", "") in SKIPPED_VIEW_MODULES:
+                continue
+            route = prefix + str(entry.pattern)
+            params = {**converters, **_converters_of(entry.pattern)}
+            name = f"{namespace}{entry.name}" if entry.name else route
+            yield WalkedPattern(name=name, route=route, params=params)
+        else:  # pragma: no cover - a new kind of resolver entry needs a look
+            raise TypeError(f"unknown URL entry {entry!r}")
+
+
+def _converters_of(pattern) -> dict:
+    named = {name: type(conv).__name__ for name, conv in getattr(pattern, "converters", {}).items()}
+    regex = getattr(pattern, "regex", None)
+    for group in getattr(regex, "groupindex", {}) or {}:
+        named.setdefault(group, "regex")
+    return named
+
+
+# ---------------------------------------------------------------------------------------------
+# The district, its people, and one draft and one submitted item of each kind in every unit
+# ---------------------------------------------------------------------------------------------
+
+UNIT_KEYS = ("root", "ward", "cell", "sibling_ward", "sibling_cell")
+REPORTING_UNIT_KEYS = ("ward", "cell", "sibling_ward", "sibling_cell")
+STATES = ("draft", "submitted")
+#: Two reporting periods of the quarterly 2024 campaign have started by 20/05/2024: the first
+#: holds each task's existing report, the second is free for a new one.
+TAKEN_PERIOD, FREE_PERIOD = date(2024, 1, 1), date(2024, 4, 1)
+
+
+def token(unit_code: str, kind: str, state: str) -> str:
+    """Text that appears only in one item: if it shows on a page, that item's data did."""
+    return f"zq-{unit_code}-{kind}-{state}-zq"
+
+
+def posted_token(unit_code: str, kind: str) -> str:
+    return f"zq-{unit_code}-{kind}-posted-zq"
+
+
+@dataclass
+class World:
+    units: dict[str, Unit]
+    campaign: object  # the active 2024 campaign
+    plan_campaigns: dict[str, object]  # state -> the (inactive) campaign holding that plan
+    items: dict[tuple[str, str, str], Model]  # (unit key, kind slug, state) -> item
+    users: dict[str, object]
+
+    def item(self, unit_key: str, kind: str, state: str) -> Model:
+        cached = self.items[(unit_key, kind, state)]
+        return type(cached).objects.get(pk=cached.pk)
+
+    def task(self, unit_key: str) -> BreakthroughTask:
+        return self.item(unit_key, "tasks", "draft")
+
+    def unit_key_of(self, unit: Unit) -> str:
+        return next(key for key, known in self.units.items() if known.pk == unit.pk)
+
+
+def _stored_pdf(model: type[Model], unit: Unit, name: str) -> str:
+    """Puts a PDF in the default storage where evidence_path would, and returns its name."""
+    meta = model._meta
+    path = f"{meta.app_label}/{meta.model_name}/{unit.pk}/{uuid.uuid4().hex}.pdf"
+    return default_storage.save(path, ContentFile(PDF, name=name))
+
+
+def _make_items(unit: Unit, campaign, plan_campaigns: dict) -> dict[tuple[str, str], Model]:
+    made: dict[tuple[str, str], Model] = {}
+    for state in STATES:
+        extra = {"status": state}
+        if state == "submitted":
+            extra["submitted_at"] = timezone.now()
+
+        def mark(kind: str, state: str = state) -> str:
+            return token(unit.code, kind, state)
+
+        made["sessions", state] = StudySession.objects.create(
+            campaign=campaign,
+            unit=unit,
+            held_on=date(2024, 3, 15),
+            presenter=mark("sessions"),
+            members_expected=40,
+            attendees=38,
+            notes_vi=mark("sessions"),
+            notes_en=mark("sessions"),
+            minutes=_stored_pdf(StudySession, unit, f"{mark('sessions')}.pdf"),
+            minutes_name=f"{mark('sessions')}.pdf",
+            **extra,
+        )
+        # One plan per unit and campaign: the draft and the submitted plan live in two older
+        # campaigns, so the active one has none and recording a plan would create a row (the
+        # walk must be able to see a write that should not have happened).
+        made["plans", state] = ImplementationPlan.objects.create(
+            campaign=plan_campaigns[state],
+            unit=unit,
+            number=mark("plans")[:64],
+            issued_on=date(plan_campaigns[state].year, 4, 10),
+            programme=mark("plans"),
+            summary_vi=mark("plans"),
+            summary_en=mark("plans"),
+            document=_stored_pdf(ImplementationPlan, unit, f"{mark('plans')}.pdf"),
+            document_name=f"{mark('plans')}.pdf",
+            **extra,
+        )
+        task = BreakthroughTask.objects.create(
+            campaign=campaign,
+            unit=unit,
+            field="economy",
+            title_vi=mark("tasks"),
+            title_en=mark("tasks"),
+            description_vi=mark("tasks"),
+            indicator_vi="Số tuyến phố",
+            target="12",
+            owner=mark("tasks"),
+            due_on=date(2024, 12, 31),
+            **extra,
+        )
+        made["tasks", state] = task
+        made["reports", state] = ProgressReport.objects.create(
+            task=task,
+            unit=unit,
+            period_start=TAKEN_PERIOD,
+            percent=30,
+            narrative_vi=mark("reports"),
+            narrative_en=mark("reports"),
+            evidence=_stored_pdf(ProgressReport, unit, f"{mark('reports')}.pdf"),
+            evidence_name=f"{mark('reports')}.pdf",
+            **extra,
+        )
+        made["initiatives", state] = Initiative.objects.create(
+            campaign=campaign,
+            unit=unit,
+            name_vi=mark("initiatives"),
+            name_en=mark("initiatives"),
+            description_vi=mark("initiatives"),
+            started_on=date(2024, 3, 1),
+            **extra,
+        )
+        made["incidents", state] = Incident.objects.create(
+            campaign=campaign,
+            unit=unit,
+            title_vi=mark("incidents"),
+            title_en=mark("incidents"),
+            description_vi=mark("incidents"),
+            opened_on=date(2024, 5, 1),
+            owner=mark("incidents"),
+            **extra,
+        )
+    return made
+
+
+@pytest.fixture(autouse=True)
+def in_2024():
+    with time_machine.travel(date(2024, 5, 20), tick=False):
+        yield
+
+
+@pytest.fixture
+def world(district, campaign, staff, standing, ward_secretary, cell_secretary, sibling_secretary):
+    plan_campaigns = {
+        "draft": CampaignFactory(
+            code="cd2023",
+            year=2023,
+            is_active=False,
+            starts_on=date(2023, 2, 1),
+            ends_on=date(2023, 12, 31),
+            study_deadline=date(2023, 3, 31),
+            plan_deadline=date(2023, 4, 30),
+            breakthrough_deadline=date(2023, 4, 30),
+        ),
+        "submitted": CampaignFactory(
+            code="cd2022",
+            year=2022,
+            is_active=False,
+            starts_on=date(2022, 2, 1),
+            ends_on=date(2022, 12, 31),
+            study_deadline=date(2022, 3, 31),
+            plan_deadline=date(2022, 4, 30),
+            breakthrough_deadline=date(2022, 4, 30),
+        ),
+    }
+    units = {key: getattr(district, key) for key in UNIT_KEYS}
+    items = {}
+    for key in REPORTING_UNIT_KEYS:
+        for (kind, state), item in _make_items(units[key], campaign, plan_campaigns).items():
+            items[key, kind, state] = item
+    # Addresses, so that a review's "returned" e-mail would be queued (and seen in the snapshot).
+    for user in (ward_secretary, cell_secretary, sibling_secretary):
+        user.email = f"{user.username}@example.vn"
+        user.save(update_fields=["email"])
+    users = {
+        "cell_secretary": cell_secretary,
+        "ward_secretary": ward_secretary,
+        "sibling_secretary": sibling_secretary,
+        "standing": standing,
+        "staff": staff,
+        "no_role": UserFactory(username="khong-vai-tro"),
+        "anonymous": None,
+    }
+    return World(units, campaign, plan_campaigns, items, users)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may do what: written out by hand for this district (the oracle, independent of the app)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    sees: frozenset = frozenset()  # units whose pages and items the person may read
+    writes: frozenset = frozenset()  # units whose reports the person records
+    reviews: bool = False  # district office staff
+    has_role: bool = False
+    home: str | None = None  # where "/" sends them: a unit key, "dashboard", or None (403)
+    #: Units named on the person's pages although outside their scope: a unit's ancestors are
+    #: named (not linked) in its breadcrumb. Their items stay hidden.
+    named: frozenset = frozenset()
+
+
+EVERY_UNIT = frozenset(UNIT_KEYS)
+POLICY: dict[str, Policy] = {
+    "cell_secretary": Policy(
+        sees=frozenset({"cell"}),
+        writes=frozenset({"cell"}),
+        has_role=True,
+        home="cell",
+        named=frozenset({"root", "ward"}),
+    ),
+    "ward_secretary": Policy(
+        sees=frozenset({"ward", "cell"}),
+        writes=frozenset({"ward"}),
+        has_role=True,
+        home="ward",
+        named=frozenset({"root"}),
+    ),
+    "sibling_secretary": Policy(
+        sees=frozenset({"sibling_ward", "sibling_cell"}),
+        writes=frozenset({"sibling_ward"}),
+        has_role=True,
+        home="sibling_ward",
+        named=frozenset({"root"}),
+    ),
+    "standing": Policy(sees=EVERY_UNIT, has_role=True, home="dashboard"),
+    "staff": Policy(sees=EVERY_UNIT, reviews=True, has_role=True, home="dashboard"),
+    "no_role": Policy(),
+    "anonymous": Policy(),
+}
+ROLES = tuple(POLICY)
+OWNERS = ("cell_secretary", "ward_secretary", "sibling_secretary")
+
+ALLOWED = "allowed write"  # the expectation of a write the person may make: not walked
+
+
+def expected(role: str, route: Route, method: str, unit_key: str | None, kind: str | None):
+    """The status the request must get; ALLOWED for a permitted write (positive controls)."""
+    policy = POLICY[role]
+    if role == "anonymous":
+        # Every page but the public ones asks for a login (a method the page never takes may
+        # be refused first with 405: that tells nothing either).
+        return {"login"} if method in route.methods else {"login", 405}
+    if method not in route.methods:
+        return {405}
+    category = route.category
+    if category == SELF_HOME:
+        return {302} if policy.home else {403}
+    if category == SELF_PROFILE:
+        return {200} if method == "GET" else {302}
+    if category == SCOPED_PAGE:
+        return {200} if policy.has_role else {403}
+    if category == STAFF_PAGE:
+        return {200} if policy.reviews else {403}
+    if unit_key not in policy.sees:
+        return {404}
+    if category == UNIT_READ:
+        return {200}
+    if category == ITEM_READ:
+        return {200}  # the file route of a kind without a file is settled by the caller
+    if category in (UNIT_WRITE, TASK_WRITE, ITEM_WRITE):
+        if unit_key not in policy.writes:
+            return {403}
+        if category == UNIT_WRITE and REPORT_KINDS[kind].belongs_to_task:
+            return {404}  # progress reports are recorded from their task's page
+        return ALLOWED
+    if category == ITEM_REVIEW:
+        return ALLOWED if policy.reviews else {403}
+    raise AssertionError(f"no expectation for {category}")
+
+
+def hidden_markers(world: World, role: str) -> list[str]:
+    """Texts that must not appear on any page this role gets: the items of every unit they may
+    not see, and the names of those units (but for the ones named by design)."""
+    policy = POLICY[role]
+    markers = []
+    for key in UNIT_KEYS:
+        if key in policy.sees:
+            continue
+        unit = world.units[key]
+        # The district committee's name is the site's own name, in every page's title and
+        # footer; the root has no reports of its own.
+        if key not in policy.named and key != "root":
+            markers += [unit.name_vi, unit.name_en]
+        if key in REPORTING_UNIT_KEYS:
+            markers += [token(unit.code, kind, state) for kind in REPORT_KINDS for state in STATES]
+            markers += [posted_token(unit.code, kind) for kind in REPORT_KINDS]
+    return markers
+
+
+# ---------------------------------------------------------------------------------------------
+# Filling the URLs and the forms
+# ---------------------------------------------------------------------------------------------
+
+
+def pdf_upload(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def report_form_data(kind: str, *, unit: Unit, campaign, item: Model | None = None) -> dict:
+    """Valid form data for recording (item=None) or editing an item of `kind` in `unit`; the
+    same data the positive controls prove the unit's secretary can save."""
+    mark = posted_token(unit.code, kind)
+    year = campaign.year
+    if kind == "sessions":
+        data = {
+            "held_on": f"15/03/{year}",
+            "kind": "regular",
+            "format": "in_person",
+            "presenter": mark,
+            "members_expected": "40",
+            "attendees": "39",
+            "notes_vi": mark,
+            "notes_en": "",
+            "minutes": pdf_upload(f"{mark}.pdf"),
+        }
+    elif kind == "plans":
+        data = {
+            "number": "05-KH/ĐU",
+            "issued_on": f"10/04/{year}",
+            "programme": "Chương trình hành động số 01",
+            "summary_vi": mark,
+            "summary_en": "",
+            "document": pdf_upload(f"{mark}.pdf"),
+        }
+    elif kind == "tasks":
+        data = {
+            "field": "economy",
+            "title_vi": mark,
+            "title_en": "",
+            "description_vi": "",
+            "description_en": "",
+            "goal_vi": "",
+            "goal_en": "",
+            "indicator_vi": "Số tuyến phố sạch đẹp",
+            "indicator_en": "",
+            "target": "12",
+            "owner": "Tổ trưởng tổ dân phố",
+            "due_on": f"31/12/{year}",
+        }
+    elif kind == "reports":
+        period = item.period_start if item is not None else FREE_PERIOD
+        data = {
+            "period_start": period.isoformat(),
+            "percent": "45",
+            "narrative_vi": mark,
+            "narrative_en": "",
+            "evidence": pdf_upload(f"{mark}.pdf"),
+        }
+    elif kind == "initiatives":
+        data = {
+            "name_vi": mark,
+            "name_en": "",
+            "description_vi": "",
+            "description_en": "",
+            "started_on": f"01/03/{year}",
+            "stage": "running",
+            "results_vi": "",
+            "results_en": "",
+        }
+    elif kind == "incidents":
+        data = {
+            "title_vi": mark,
+            "title_en": "",
+            "description_vi": "",
+            "description_en": "",
+            "opened_on": f"01/05/{year}",
+            "severity": "medium",
+            "owner": "Tổ dân phố số 3",
+            "resolved_on": "",
+            "resolution_vi": "",
+            "resolution_en": "",
+        }
+    else:
+        raise AssertionError(f"the walker cannot fill a form for the new kind {kind!r}")
+    if item is None:
+        data["submission_key"] = str(uuid.uuid4())
+    else:
+        data["version"] = str(item.version)
+    return data
+
+
+@dataclass
+class Call:
+    name: str
+    method: str
+    url: str
+    #: Builds the POST data at request time (files are consumed, versions read fresh).
+    data: Callable[[], dict] | None
+    expect: object  # set of statuses, with "login" for the login redirect; or ALLOWED
+    unit_key: str | None = None
+    kind: str | None = None
+    note: str = ""
+    location: str | None = None  # where a redirect must lead, when that matters
+
+    def label(self) -> str:
+        extra = f" [{self.note}]" if self.note else ""
+        return f"{self.method} {self.url}{extra}"
+
+
+def url_for(name: str, **kwargs) -> str:
+    with translation.override(LANG):
+        return reverse(name, kwargs=kwargs or None)
+
+
+def item_call_data(world: World, name: str, unit_key: str, kind: str, state: str, decision=None):
+    """POST data for a route on one item, built when the request is made."""
+
+    def build() -> dict:
+        item = world.item(unit_key, kind, state)
+        if name == "reports:edit":
+            campaign = item.task.campaign if kind == "reports" else item.campaign
+            return report_form_data(kind, unit=world.units[unit_key], campaign=campaign, item=item)
+        if name == "reports:review":
+            return {"decision": decision, "comment": "Cần bổ sung", "version": item.version}
+        return {"version": item.version}  # submit
+
+    return build
+
+
+def calls_for(world: World, role: str, pattern: WalkedPattern) -> Iterator[Call]:
+    """Every request the walk makes to one pattern as one role."""
+    route = ROUTES.get(pattern.name)
+    if route is None:
+        raise AssertionError(f"the walker does not know {pattern.name!r} ({pattern.route})")
+    unknown = set(pattern.params) - set(KNOWN_PARAMS)
+    if unknown:
+        raise AssertionError(f"the walker cannot fill {sorted(unknown)} of {pattern.route}")
+    params = pattern.params
+    if "pk" in params or "task_pk" in params:
+        unit_keys: tuple = REPORTING_UNIT_KEYS  # the root records no reports
+    elif "code" in params or route.unit_in_query:
+        unit_keys = UNIT_KEYS
+    else:
+        unit_keys = (None,)
+    kinds = tuple(REPORT_KINDS) if "kind" in params else (None,)
+    for unit_key in unit_keys:
+        for kind in kinds:
+            kwargs = {}
+            if "code" in params:
+                kwargs["code"] = world.units[unit_key].code
+            if kind is not None:
+                kwargs["kind"] = kind
+            if "pk" in params:
+                kwargs["pk"] = world.items[unit_key, kind, route.item_state].pk
+            if "task_pk" in params:
+                kwargs["task_pk"] = world.items[unit_key, "tasks", "draft"].pk
+            url = url_for(pattern.name, **kwargs)
+            query = dict(route.query)
+            if route.unit_in_query:
+                query["unit"] = world.units[unit_key].code
+            if query:
+                url += "?" + urlencode(query)
+            scoped_unit = unit_key if "code" in params else None
+            for method in ("GET", "POST"):
+                expect = expected(role, route, method, scoped_unit, kind)
+                if (
+                    pattern.name == "reports:file"
+                    and not REPORT_KINDS[kind].file_field
+                    and expect == {200}
+                ):
+                    expect = {404}  # this kind keeps no file
+                location = None
+                if route.category == SELF_HOME and expect == {302}:
+                    home = POLICY[role].home
+                    location = (
+                        url_for("campaigns:dashboard")
+                        if home == "dashboard"
+                        else url_for("units:detail", code=world.units[home].code)
+                    )
+                decisions = ("accept", "return") if route.category == ITEM_REVIEW else (None,)
+                for decision in decisions if method == "POST" else (None,):
+                    data = None
+                    if method == "POST":
+                        data = _post_data(world, role, route, pattern.name, unit_key, kind, decision)
+                    yield Call(
+                        pattern.name,
+                        method,
+                        url,
+                        data,
+                        expect,
+                        unit_key=unit_key,
+                        kind=kind,
+                        note=f"decision={decision}" if decision else "",
+                        location=location,
+                    )
+
+
+def _post_data(world, role, route, name, unit_key, kind, decision):
+    category = route.category
+    if category in (ITEM_WRITE, ITEM_REVIEW):
+        return item_call_data(world, name, unit_key, kind, route.item_state, decision)
+    if category == UNIT_WRITE:
+        unit = world.units[unit_key]
+        return lambda: report_form_data(kind, unit=unit, campaign=world.campaign)
+    if category == TASK_WRITE:
+        unit = world.units[unit_key]
+        return lambda: report_form_data("reports", unit=unit, campaign=world.campaign)
+    if category == SELF_PROFILE:
+        user = world.users[role]
+
+        def profile() -> dict:
+            if user is None:
+                return {"last_name": "X", "first_name": "Y", "email": "", "language": "vi"}
+            user.refresh_from_db()
+            return {
+                "last_name": user.last_name,
+                "first_name": user.first_name,
+                "email": user.email,
+                "language": user.language,
+                "receives_digests": "on" if user.receives_digests else "",
+                "digest_when_all_clear": "on" if user.digest_when_all_clear else "",
+            }
+
+        return profile
+    return dict  # an empty POST to a page that takes none
+
+
+# ---------------------------------------------------------------------------------------------
+# What "nothing changed" means
+# ---------------------------------------------------------------------------------------------
+
+REPORT_MODELS = (
+    StudySession,
+    ImplementationPlan,
+    BreakthroughTask,
+    ProgressReport,
+    Initiative,
+    Incident,
+)
+
+
+def _counted_models() -> list[type[Model]]:
+    history = [m for m in apps.get_models() if m.__name__.startswith("Historical")]
+    return [*history, OutgoingMail, Unit, Assignment]
+
+
+def snapshot() -> dict:
+    """Every column of every report row, the row counts of the history, mail, unit and role
+    tables, and the names of the files in the default storage. Plain SQL: it runs after every
+    one of some two thousand requests."""
+    quote = connection.ops.quote_name
+    state: dict = {}
+    with connection.cursor() as cursor:
+        for model in REPORT_MODELS:
+            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+            cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - model names
+            state[model._meta.label] = cursor.fetchall()
+        counted = _counted_models()
+        counts = ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in counted)
+        cursor.execute(f"SELECT {counts}")  # noqa: S608 - model names
+        for model, count in zip(counted, cursor.fetchone(), strict=True):
+            state[f"count {model._meta.label}"] = count
+    root = Path(default_storage.location)
+    state["files"] = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    return state
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    changed = []
+    for key in before.keys() | after.keys():
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list):
+            gone = [row for row in old if row not in new]
+            came = [row for row in new if row not in old]
+            changed.append(f"{key}: -{gone[:2]} +{came[:2]}")
+        else:
+            changed.append(f"{key}: {old} -> {new}")
+    return sorted(changed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Making a request and judging the answer
+# ---------------------------------------------------------------------------------------------
+
+
+def login_url() -> str:
+    return url_for("login")
+
+
+def perform(client, call: Call):
+    if call.method == "GET":
+        return client.get(call.url)
+    return client.post(call.url, call.data() if call.data else {})
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+        response.close()
+        return content.decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def judge(call: Call, response, body: str, markers: list[str], changes: list[str]) -> list[str]:
+    """What is wrong with one answer, as readable lines."""
+    problems = []
+    status = response.status_code
+    expect = call.expect
+    if status == 302 and response["Location"].startswith(login_url()):
+        got = "login"
+    else:
+        got = status
+    if got not in expect:
+        where = f" -> {response['Location']}" if status in (301, 302) else ""
+        problems.append(f"{call.label()}: got {status}{where}, expected {sorted(map(str, expect))}")
+    if call.location and got == 302 and response["Location"] != call.location:
+        problems.append(f"{call.label()}: redirected to {response['Location']}, not {call.location}")
+    shown = [marker for marker in markers if marker and marker in body]
+    if shown:
+        problems.append(f"{call.label()}: {status} body shows hidden data {shown[:3]}")
+    if changes:
+        problems.append(f"{call.label()}: {status} changed the database: {changes[:3]}")
+    return problems
+
+
+def sign_in(client, world: World, role: str) -> None:
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Every URL pattern is known to the walker
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_known_to_the_walker():
+    walked = list(walk())
+    names = [p.name for p in walked]
+    assert len(names) == len(set(names)), f"two patterns share a name: {sorted(names)}"
+    unknown = [f"{p.name} ({p.route})" for p in walked if p.name not in ROUTES | PUBLIC]
+    assert not unknown, (
+        "New URL patterns: add each to ROUTES (how to fill and judge it) or to PUBLIC (why it "
+        f"needs no scope): {unknown}"
+    )
+    stale = sorted((ROUTES.keys() | PUBLIC.keys()) - set(names))
+    assert not stale, f"ROUTES/PUBLIC name patterns that no longer exist: {stale}"
+    for pattern in walked:
+        if pattern.name in PUBLIC:
+            continue
+        for param, converter in pattern.params.items():
+            assert KNOWN_PARAMS.get(param) == converter, (
+                f"{pattern.route}: the walker cannot fill <{converter}:{param}>"
+            )
+    # Each kind of report must be one the walker can build items and forms for.
+    assert set(REPORT_KINDS) == {"sessions", "plans", "tasks", "reports", "initiatives", "incidents"}
+    assert {kind.model for kind in REPORT_KINDS.values()} == set(REPORT_MODELS)
+    # The walk reaches into the language prefix and the includes.
+    assert "reports:review" in names and "units:detail" in names
+    assert any(p.route.startswith("<lang>/units/<slug:code>/") for p in walked)
+    assert not any(p.route.startswith("admin/") for p in walked)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-3. Every pattern, as every role, with every unit's ids
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_as_role_keeps_to_the_roles_scope(client, world, role):
+    sign_in(client, world, role)
+    markers = hidden_markers(world, role)
+    problems: list[str] = []
+    walked = 0
+    before = snapshot()
+    for pattern in walk():
+        if pattern.name in PUBLIC:
+            continue
+        for call in calls_for(world, role, pattern):
+            if call.expect == ALLOWED:
+                continue  # a write this role may make: see the positive controls
+            response = perform(client, call)
+            body = body_of(response)
+            after = snapshot()
+            problems += judge(call, response, body, markers, differences(before, after))
+            before = after
+            walked += 1
+    assert walked > 100  # the walk did walk
+    assert not problems, f"{len(problems)} problem(s) as {role}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_public_pages_show_nothing_of_any_unit(client, world, role):
+    """The public patterns take no unit ids; whoever asks, they show no unit's data and write
+    no report."""
+    markers = hidden_markers(world, role)
+    calls = {
+        "healthz": [("GET", url_for("healthz"), None)],
+        "login": [("GET", url_for("login"), None), ("POST", url_for("login"), {})],
+        "logout": [("POST", url_for("logout"), {})],
+        "switch_language": [
+            ("POST", url_for("switch_language"), {"language": LANG, "next": f"/{LANG}/"})
+        ],
+        "unsubscribe": [
+            ("GET", url_for("unsubscribe", token="khong-hop-le"), None),
+            ("POST", url_for("unsubscribe", token="khong-hop-le"), {}),
+        ],
+    }
+    assert calls.keys() == PUBLIC.keys()
+    problems = []
+    before = snapshot()
+    for _name, requests in calls.items():
+        for method, url, data in requests:
+            sign_in(client, world, role)  # logout ends the session: start each one signed in
+            response = client.get(url) if method == "GET" else client.post(url, data)
+            body = body_of(response)
+            after = snapshot()
+            call = Call(_name, method, url, None, {response.status_code})
+            if response.status_code >= 500:
+                problems.append(f"{call.label()}: {response.status_code}")
+            problems += judge(call, response, body, markers, differences(before, after))
+            before = after
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Positive controls: the same URLs and forms work for those allowed
+# ---------------------------------------------------------------------------------------------
+
+
+def _allowed_calls(world: World, role: str) -> list[Call]:
+    return [
+        call
+        for pattern in walk()
+        if pattern.name not in PUBLIC
+        for call in calls_for(world, role, pattern)
+        if call.expect == ALLOWED
+    ]
+
+
+@pytest.mark.parametrize("role", OWNERS)
+def test_the_units_secretary_can_read_record_edit_and_submit_their_own(client, world, role):
+    sign_in(client, world, role)
+    own = next(iter(POLICY[role].writes))
+    unit = world.units[own]
+
+    # Reading: every kind's page shows the item; the evidence downloads.
+    for kind in REPORT_KINDS:
+        item = world.item(own, kind, "draft")
+        page = client.get(url_for("reports:detail", code=unit.code, kind=kind, pk=item.pk))
+        assert page.status_code == 200
+        assert token(unit.code, kind, "draft") in page.text
+        assert client.get(
+            url_for("reports:edit", code=unit.code, kind=kind, pk=item.pk)
+        ).status_code == 200
+        if REPORT_KINDS[kind].file_field:
+            download = client.get(url_for("reports:file", code=unit.code, kind=kind, pk=item.pk))
+            assert download.status_code == 200
+            assert b"".join(download.streaming_content) == PDF
+            download.close()
+
+    # Writing: exactly the calls the walk left out for this role, each of which must change the
+    # database (a create adds a row, an edit moves the version on, a submit sends it).
+    allowed = _allowed_calls(world, role)
+    by_name = {}
+    for call in allowed:
+        assert call.unit_key == own, f"{role} is allowed a write outside their unit: {call.label()}"
+        by_name.setdefault(call.name, []).append(call)
+    assert {name for name in by_name} == {
+        "reports:new",
+        "reports:new_progress",
+        "reports:edit",
+        "reports:submit",
+    }
+    order = ["reports:new", "reports:new_progress", "reports:edit", "reports:submit"]
+    for name in order:
+        for call in by_name[name]:
+            before = snapshot()
+            response = perform(client, call)
+            changes = differences(before, snapshot())
+            if call.method == "GET":
+                assert response.status_code == 200, call.label()
+                assert not changes, f"{call.label()} changed {changes}"
+                continue
+            assert response.status_code == 302, f"{call.label()}: {response.status_code}"
+            assert changes, f"{call.label()} was allowed but changed nothing"
+
+    for kind in REPORT_KINDS:
+        item = world.item(own, kind, "draft")
+        assert item.status == ReviewStatus.SUBMITTED, kind
+        assert item.version == 3, kind  # created 1, edited 2, submitted 3
+        model = REPORT_KINDS[kind].model
+        posted = posted_token(unit.code, kind)
+        # Each form's text landed in the unit's rows: the new item and the edited one.
+        rows = [
+            r
+            for r in model.objects.filter(unit=unit)
+            if posted in " ".join(str(v) for v in r.__dict__.values())
+        ]
+        assert len(rows) == 2, (kind, len(rows))
+    new_plan = ImplementationPlan.objects.get(unit=unit, campaign=world.campaign)
+    assert new_plan.document_name == f"{posted_token(unit.code, 'plans')}.pdf"
+    new_report = ProgressReport.objects.get(task=world.task(own), period_start=FREE_PERIOD)
+    assert new_report.unit == unit
+
+
+def test_district_staff_can_review_every_kind_and_the_walk_left_exactly_that_out(client, world):
+    staff = world.users["staff"]
+    sign_in(client, world, "staff")
+    allowed = _allowed_calls(world, "staff")
+    assert {call.name for call in allowed} == {"reports:review"}
+    assert len(allowed) == len(REPORTING_UNIT_KEYS) * len(REPORT_KINDS) * 2
+    accept = [c for c in allowed if c.note == "decision=accept" and c.unit_key == "sibling_cell"]
+    send_back = [c for c in allowed if c.note == "decision=return" and c.unit_key == "sibling_ward"]
+    assert len(accept) == len(send_back) == len(REPORT_KINDS)
+    for call in accept + send_back:
+        response = perform(client, call)
+        assert response.status_code == 302, call.label()
+    for kind in REPORT_KINDS:
+        accepted = world.item("sibling_cell", kind, "submitted")
+        assert accepted.status == ReviewStatus.ACCEPTED and accepted.reviewed_by == staff
+        returned = world.item("sibling_ward", kind, "submitted")
+        assert returned.status == ReviewStatus.RETURNED and returned.review_comment
+    # The sibling ward's secretary is told about each returned item.
+    assert OutgoingMail.objects.filter(
+        kind=OutgoingMail.Kind.RETURNED, recipient=world.users["sibling_secretary"]
+    ).count() == len(REPORT_KINDS)
+
+
+def test_people_in_scope_read_what_they_may(client, world):
+    """The walk expects 200 for these; here the page must also show the item itself."""
+    cases = [
+        ("ward_secretary", "cell"),
+        ("sibling_secretary", "sibling_cell"),
+        ("standing", "sibling_cell"),
+        ("staff", "cell"),
+    ]
+    for role, unit_key in cases:
+        sign_in(client, world, role)
+        unit = world.units[unit_key]
+        for kind in REPORT_KINDS:
+            item = world.item(unit_key, kind, "submitted")
+            page = client.get(url_for("reports:detail", code=unit.code, kind=kind, pk=item.pk))
+            assert page.status_code == 200, (role, kind)
+            assert token(unit.code, kind, "submitted") in page.text, (role, kind)
+        client.logout()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4b. Mixed ids: one's own unit in the URL, another unit's item or task
+# ---------------------------------------------------------------------------------------------
+
+def _mixed_cases():
+    # (role, the unit whose code is in the URL, the unit the item or task really belongs to)
+    return [
+        ("cell_secretary", "cell", "sibling_cell"),
+        ("cell_secretary", "cell", "ward"),  # the committee above
+        ("ward_secretary", "ward", "cell"),  # the cell below: visible, but not the ward's item
+        ("ward_secretary", "ward", "sibling_ward"),
+        ("ward_secretary", "cell", "sibling_cell"),  # a visible unit's code, an outsider's item
+        ("sibling_secretary", "sibling_ward", "ward"),
+        ("sibling_secretary", "sibling_ward", "sibling_cell"),
+        ("staff", "sibling_ward", "sibling_cell"),
+        ("staff", "ward", "sibling_ward"),
+        ("standing", "cell", "sibling_cell"),
+    ]
+
+
+@pytest.mark.parametrize(("role", "url_unit", "item_unit"), _mixed_cases())
+def test_a_url_mixing_units_is_404(client, world, role, url_unit, item_unit):
+    """The unit in the URL is one the person may use; the item or task id is another unit's.
+    Where the person passes the unit's gate (may see it, may write or review there) the answer
+    must be 404, the same as for an id that does not exist; where they do not, the gate's own
+    403 comes first."""
+    sign_in(client, world, role)
+    policy = POLICY[role]
+    code = world.units[url_unit].code
+    owner_code = world.units[item_unit].code
+    markers = [token(owner_code, kind, s) for kind in REPORT_KINDS for s in STATES]
+    problems = []
+    passed_gate = 0
+    before = snapshot()
+
+    def check(name, method, url, data, expect):
+        nonlocal before
+        response = client.get(url) if method == "GET" else client.post(url, data)
+        body = body_of(response)
+        after = snapshot()
+        call = Call(name, method, url, None, expect)
+        problems.extend(judge(call, response, body, markers, differences(before, after)))
+        before = after
+
+    for name in ("reports:detail", "reports:file", "reports:edit", "reports:submit", "reports:review"):
+        route = ROUTES[name]
+        for kind in REPORT_KINDS:
+            item = world.item(item_unit, kind, route.item_state)
+            url = url_for(name, code=code, kind=kind, pk=item.pk)
+            for method in route.methods:
+                gate = {
+                    ITEM_READ: True,
+                    ITEM_WRITE: url_unit in policy.writes,
+                    ITEM_REVIEW: policy.reviews,
+                }[route.category]
+                expect = {404} if gate else {403}
+                passed_gate += gate
+                data = None
+                if method == "POST":
+                    data = item_call_data(world, name, item_unit, kind, route.item_state, "accept")()
+                check(name, method, url, data, expect)
+    # A progress report on another unit's task, under the person's own unit.
+    task_url = url_for("reports:new_progress", code=code, task_pk=world.task(item_unit).pk)
+    gate = url_unit in policy.writes
+    form = report_form_data("reports", unit=world.units[url_unit], campaign=world.campaign)
+    check("reports:new_progress", "GET", task_url, None, {404} if gate else {403})
+    check("reports:new_progress", "POST", task_url, form, {404} if gate else {403})
+    assert passed_gate >= len(REPORT_KINDS)  # the item lookup itself was reached
+    assert not problems, "\n".join(problems)
