@@ -4,64 +4,18 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.csp import CSP
-from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
-from units.selectors import get_visible_unit, user_scope, visible_units
+from units.selectors import get_visible_unit, user_scope
 
 from .digests import IsoWeek
 from .emails import render_digest
-from .models import FlagKind
-from .report_selectors import review_queue as queue_for
-from .reports import REPORT_KINDS
 from .selectors import (
     current_campaign,
     failed_mail,
-    last_engine_failure,
-    last_engine_run,
-    open_flag_counts,
-    study_summary,
-    study_summary_by_kind,
 )
-
-
-@require_GET
-@login_required
-def dashboard(request):
-    """The campaign overview of everything in the person's scope (the whole district for district
-    roles, their own subtree for a secretary)."""
-    scope = user_scope(request.user)
-    if not scope.assignments:
-        raise PermissionDenied
-    campaign = current_campaign()
-    context = {
-        "campaign": campaign,
-        "last_run": last_engine_run(),
-        "engine_failure": last_engine_failure() if scope.is_district else None,
-    }
-    if campaign is not None:
-        within = visible_units(request.user)
-        summary = study_summary(campaign=campaign, within=within)
-        flag_counts = open_flag_counts(campaign=campaign, within=within)
-        context.update(
-            summary=summary,
-            by_kind=study_summary_by_kind(campaign=campaign, within=within),
-            # "Study late" is history (written closed), so it never counts among open flags; the
-            # study cards above show how many units finished late.
-            flag_rows=[
-                (kind, label, flag_counts.get(kind, 0))
-                for kind, label in FlagKind.choices
-                if kind != FlagKind.STUDY_LATE
-            ],
-            chart_data={
-                "labels": [_("On time"), _("Late"), _("In progress"), _("Not started")],
-                "values": [summary.on_time, summary.late, summary.in_progress, summary.not_started],
-                "colors": ["#198754", "#fd7e14", "#0d6efd", "#dc3545"],
-            },
-        )
-    return render(request, "campaigns/dashboard.html", context)
 
 
 def _staff_scope(request):
@@ -122,26 +76,3 @@ def digest_preview_html(request):
     _staff_scope(request)
     *_rest, html = _preview(request)
     return HttpResponse(html)
-
-
-@require_GET
-@login_required
-def review_queue(request):
-    """Everything units have submitted and the district has not yet reviewed, oldest first."""
-    scope = user_scope(request.user)
-    if not scope.is_staff_reviewer:
-        raise PermissionDenied
-    campaign = current_campaign()
-    entries, counts = (
-        ([], {}) if campaign is None else queue_for(user=request.user, campaign=campaign)
-    )
-    return render(
-        request,
-        "campaigns/review_queue.html",
-        {
-            "campaign": campaign,
-            "entries": entries,
-            "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in REPORT_KINDS.items()],
-            "total": sum(counts.values()),
-        },
-    )

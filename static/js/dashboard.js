@@ -2,23 +2,126 @@
 // same numbers for people who prefer them or use a screen reader.
 (function () {
   "use strict";
-  var source = document.getElementById("study-chart-data");
-  var canvas = document.getElementById("study-chart");
-  if (!source || !canvas || typeof Chart === "undefined") {
+  var source = document.getElementById("dashboard-data");
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+  // On paper the tables behind the charts are shown too.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (details) { details.open = true; });
+  });
+  if (!source || typeof Chart === "undefined") {
     return;
   }
   var data = JSON.parse(source.textContent);
-  new Chart(canvas, {
+  var common = { maintainAspectRatio: false, animation: false };
+
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) {
+      return;
+    }
+    new Chart(canvas, config);
+    canvas.dataset.drawn = "true";
+  }
+
+  // A dashed vertical line at the study deadline, with its date.
+  var deadlineLine = {
+    id: "deadlineLine",
+    afterDatasetsDraw: function (chart, args, options) {
+      if (options.index === null || options.index === undefined) {
+        return;
+      }
+      var x = chart.scales.x.getPixelForValue(options.index);
+      var area = chart.chartArea;
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = "#b3121b";
+      ctx.setLineDash([6, 4]);
+      ctx.beginPath();
+      ctx.moveTo(x, area.top);
+      ctx.lineTo(x, area.bottom);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = "#b3121b";
+      ctx.font = "12px sans-serif";
+      ctx.textAlign = x > area.right - 120 ? "right" : "left";
+      ctx.fillText(options.label, x + (ctx.textAlign === "left" ? 4 : -4), area.top + 12);
+      ctx.restore();
+    },
+  };
+
+  var curve = data.curve;
+  draw("curve-chart", {
+    type: "line",
+    data: {
+      labels: curve.labels,
+      datasets: [
+        {
+          label: curve.names.done,
+          data: curve.values,
+          borderColor: "#198754",
+          backgroundColor: "rgba(25, 135, 84, 0.15)",
+          fill: true,
+          stepped: true,
+          pointRadius: 0,
+        },
+        {
+          label: curve.names.target,
+          data: curve.labels.map(function () { return curve.target; }),
+          borderColor: "#6c757d",
+          borderDash: [4, 4],
+          pointRadius: 0,
+          fill: false,
+        },
+      ],
+    },
+    options: Object.assign({}, common, {
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: {
+        legend: { position: "bottom" },
+        deadlineLine: { index: curve.deadlineIndex, label: curve.names.deadline },
+      },
+    }),
+    plugins: [deadlineLine],
+  });
+
+  draw("study-chart", {
     type: "doughnut",
     data: {
-      labels: data.labels,
-      datasets: [{ data: data.values, backgroundColor: data.colors, borderWidth: 1 }],
+      labels: data.state.labels,
+      datasets: [{ data: data.state.values, backgroundColor: data.state.colors, borderWidth: 1 }],
     },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: { legend: { position: "bottom" } },
-    },
+    options: Object.assign({}, common, { plugins: { legend: { position: "bottom" } } }),
   });
-  canvas.dataset.drawn = "true";
+
+  draw("fields-chart", {
+    type: "bar",
+    data: {
+      labels: data.fields.labels,
+      datasets: [{ data: data.fields.values, backgroundColor: data.fields.colors }],
+    },
+    options: Object.assign({}, common, {
+      plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    }),
+  });
+
+  if (data.branches.labels.length) {
+    // One bar per committee, every name readable: the box grows with the number of bars.
+    var box = document.getElementById("branch-chart").parentNode;
+    box.style.height = Math.max(160, data.branches.labels.length * 22 + 50) + "px";
+    draw("branch-chart", {
+      type: "bar",
+      data: {
+        labels: data.branches.labels,
+        datasets: [{ label: data.branches.name, data: data.branches.done, backgroundColor: "#198754" }],
+      },
+      options: Object.assign({}, common, {
+        indexAxis: "y",
+        plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, max: 100 }, y: { ticks: { autoSkip: false } } },
+      }),
+    });
+  }
 })();

@@ -160,17 +160,17 @@ def status_of(page: Page):
     return page.get_by_test_id("item-status").locator("[data-status]")
 
 
-def shoot(page: Page, artifacts_dir, lang: str, step: str) -> None:
-    width = page.viewport_size["width"]
-    print("PROBE", lang, step, width, page.evaluate("""() => ({doc: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
-      tables: [...document.querySelectorAll('.table-responsive')].map(e => [e.scrollWidth, e.clientWidth])})"""))
-    page.screenshot(path=artifacts_dir / f"report-flow-{lang}-{step}-{width}.png", full_page=True)
-
-
 def no_horizontal_overflow(page: Page) -> bool:
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+def shoot(page: Page, artifacts_dir, lang: str, step: str) -> None:
+    width = page.viewport_size["width"]
+    # Whatever a table does inside its own scroll box, the page itself never scrolls sideways.
+    assert no_horizontal_overflow(page), f"{step} at {width}px is wider than the screen"
+    page.screenshot(path=artifacts_dir / f"report-flow-{lang}-{step}-{width}.png", full_page=True)
 
 
 def fill_session(page: Page, t: dict, *, attendees: str, minutes) -> None:
@@ -413,9 +413,9 @@ def test_secretary_reports_and_district_reviews_one_return_and_resubmission(
     settle(sec_phone)
     for page in (sec, sec_phone):
         shoot(page, artifacts_dir, lang, "unit-final")
-    assert set(
-        StudySession.objects.filter(unit=unit).values_list("status", flat=True)
-    ) == {ReviewStatus.ACCEPTED}
+    assert set(StudySession.objects.filter(unit=unit).values_list("status", flat=True)) == {
+        ReviewStatus.ACCEPTED
+    }
     assert BreakthroughTask.objects.get(unit=unit).status == ReviewStatus.ACCEPTED
     assert ProgressReport.objects.get(task=task).status == ReviewStatus.ACCEPTED
 
@@ -430,3 +430,77 @@ def test_secretary_reports_and_district_reviews_one_return_and_resubmission(
     # --- 7. No script error or CSP violation on any page any of them saw. ------------------
     for page in (sec, sec_phone, stf, stf_phone):
         assert page.console_errors == []
+
+
+# --- Problems seen in the screenshots of the flow above, pinned down on their own. -------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: campaigns/evidence.py EvidenceField.__init__ formats the lazy help text with % at "
+        "import time, so every page shows it in the language active then (English pages read "
+        "'PDF, DOCX, XLSX, JPG hoặc PNG, tối đa 10,0 MB.')"
+    ),
+)
+def test_evidence_help_text_follows_the_page_language(
+    live_server, page_factory, district, campaign, cell_secretary
+):
+    expected = {
+        # filesizeformat puts a no-break space before the unit.
+        "vi": "PDF, DOCX, XLSX, JPG hoặc PNG, tối đa 10,0\u00a0MB.",
+        "en": "PDF, DOCX, XLSX, JPG or PNG, at most 10.0\u00a0MB.",
+    }
+    page = page_factory(**DESKTOP)
+    sign_in(page, live_server.url, "vi", cell_secretary.username)
+    seen = {}
+    for lang in ("vi", "en"):
+        page.goto(f"{live_server.url}/{lang}/units/{district.cell.code}/sessions/new/")
+        settle(page)
+        seen[lang] = page.locator("[data-field='minutes'] .form-text").inner_text().strip()
+    assert seen == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: campaigns/templates/campaigns/review_queue.html on a 390px phone: the table is wider "
+        "than the card and scrolls sideways, so the 'Review' buttons are cut off (vi) or hidden "
+        "entirely (en) until the table is scrolled"
+    ),
+)
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_review_buttons_are_reachable_on_a_phone_without_scrolling_sideways(
+    lang, live_server, page_factory, district, campaign, staff, staff_en
+):
+    from django.utils import timezone
+
+    from tests.factories import (
+        BreakthroughTaskFactory,
+        ProgressReportFactory,
+        StudySessionFactory,
+    )
+
+    now = timezone.now()
+    waiting = {"status": ReviewStatus.SUBMITTED, "submitted_at": now}
+    unit = district.cell
+    StudySessionFactory(campaign=campaign, unit=unit, attendees=39, **waiting)
+    ImplementationPlan.objects.create(
+        campaign=campaign,
+        unit=unit,
+        number=WRONG_PLAN_NUMBER,
+        issued_on=date(2024, 3, 20),
+        programme=PROGRAMME,
+        **waiting,
+    )
+    task = BreakthroughTaskFactory(campaign=campaign, unit=unit, title_vi=TASK_TITLE, **waiting)
+    ProgressReportFactory(task=task, **waiting)
+
+    page = page_factory(**PHONE)
+    sign_in(page, live_server.url, lang, (staff if lang == "vi" else staff_en).username)
+    page.goto(f"{live_server.url}/{lang}/dashboard/review/")
+    settle(page)
+    buttons = page.get_by_role("link", name=TEXT[lang]["review"], exact=True)
+    expect(buttons).to_have_count(4)
+    for index in range(4):
+        expect(buttons.nth(index)).to_be_in_viewport(ratio=1)

@@ -8,7 +8,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,15 @@ TODAY = date(2024, 5, 20)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 XSS = "<script>alert(1)</script>"
 ESCAPED_XSS = "&lt;script&gt;alert(1)&lt;/script&gt;"
-REPORT_MODELS = (StudySession, ImplementationPlan, BreakthroughTask, ProgressReport, Initiative,
-                 Incident)
+KIND_MODELS = {
+    "sessions": StudySession,
+    "plans": ImplementationPlan,
+    "tasks": BreakthroughTask,
+    "reports": ProgressReport,
+    "initiatives": Initiative,
+    "incidents": Incident,
+}
+REPORT_MODELS = tuple(KIND_MODELS.values())
 
 BANNER = {
     "vi": "Hãy sửa các mục được đánh dấu dưới đây. Chưa có gì được lưu.",
@@ -287,12 +294,18 @@ def existing(district, campaign, cell_secretary):
     """One draft of each kind already in the cell: a bad post must leave them as they are."""
     unit = district.cell
     task = BreakthroughTaskFactory(
-        campaign=campaign, unit=unit, status=ReviewStatus.DRAFT, indicator_vi="Số tuyến phố",
+        campaign=campaign,
+        unit=unit,
+        status=ReviewStatus.DRAFT,
+        indicator_vi="Số tuyến phố",
         target="12",
     )
     return {
         "sessions": StudySessionFactory(
-            campaign=campaign, unit=unit, status=ReviewStatus.DRAFT, notes_vi="Ghi chú cũ",
+            campaign=campaign,
+            unit=unit,
+            status=ReviewStatus.DRAFT,
+            notes_vi="Ghi chú cũ",
             notes_en="Old note",
         ),
         "tasks": task,
@@ -304,7 +317,10 @@ def existing(district, campaign, cell_secretary):
             campaign=campaign, unit=unit, name_vi="Mô hình cũ", started_on=date(2024, 3, 1)
         ),
         "plans": ImplementationPlan.objects.create(
-            campaign=campaign, unit=unit, number="01-KH", issued_on=date(2024, 3, 5),
+            campaign=campaign,
+            unit=unit,
+            number="01-KH",
+            issued_on=date(2024, 3, 5),
             programme="Chương trình số 01",
         ),
     }
@@ -324,10 +340,16 @@ def post_for(client, mode: str, kind: str, existing: dict, unit, data: dict, lan
 # --- numbers -----------------------------------------------------------------------------------
 
 BAD_COUNTS = [
-    pytest.param({"attendees": "41"}, "Số người dự (41) không được vượt quá số đảng viên phải "
-                 "tham dự (40).", id="attendees-above-expected"),
-    pytest.param({"members_expected": "1.250", "attendees": "1.300"}, "Số người dự (1.300) không "
-                 "được vượt quá số đảng viên phải tham dự (1.250).", id="grouped-above-expected"),
+    pytest.param(
+        {"attendees": "41"},
+        "Số người dự (41) không được vượt quá số đảng viên phải tham dự (40).",
+        id="attendees-above-expected",
+    ),
+    pytest.param(
+        {"members_expected": "1.250", "attendees": "1.300"},
+        "Số người dự (1.300) không được vượt quá số đảng viên phải tham dự (1.250).",
+        id="grouped-above-expected",
+    ),
     pytest.param({"attendees": "-3"}, VI["at_least_0"], id="negative-attendees"),
     pytest.param({"members_expected": "-3"}, VI["at_least_1"], id="negative-expected"),
     pytest.param({"members_expected": "0", "attendees": "0"}, VI["at_least_1"], id="zero-expected"),
@@ -348,8 +370,9 @@ def test_bad_attendance_numbers_are_refused_in_vietnamese_and_change_nothing(
     secretary, district, existing, settings, mode, overrides, message
 ):
     before = snapshot()
-    response = post_for(secretary, mode, "sessions", existing, district.cell,
-                        session_data(**overrides))
+    response = post_for(
+        secretary, mode, "sessions", existing, district.cell, session_data(**overrides)
+    )
     assert_refused(response, message)
     assert snapshot() == before
     assert stored_files(settings.PRIVATE_MEDIA_ROOT) == []
@@ -437,8 +460,9 @@ BAD_DATES = [
 @pytest.mark.parametrize(("held_on", "message"), BAD_DATES)
 def test_bad_session_dates_are_refused(secretary, district, existing, mode, held_on, message):
     before = snapshot()
-    response = post_for(secretary, mode, "sessions", existing, district.cell,
-                        session_data(held_on=held_on))
+    response = post_for(
+        secretary, mode, "sessions", existing, district.cell, session_data(held_on=held_on)
+    )
     assert_refused(response, message)
     assert snapshot() == before
 
@@ -509,6 +533,75 @@ def test_a_task_may_be_due_later_this_year(secretary, district, campaign):
     assert BreakthroughTask.objects.get().due_on == date(2024, 12, 31)
 
 
+def test_today_is_the_date_in_hanoi_not_in_utc(secretary, district, campaign):
+    """At 01:00 on 21/05 in Hanoi it is still 20/05 in UTC: the 21st is today, not the future."""
+    with time_machine.travel(datetime(2024, 5, 20, 18, 0, tzinfo=UTC), tick=False):
+        late = secretary.post(
+            new_url(district.cell, "sessions"), session_data(held_on="22/05/2024")
+        )
+        assert_refused(late, VI["future"])
+        ok = secretary.post(new_url(district.cell, "sessions"), session_data(held_on="21/05/2024"))
+        assert ok.status_code == 302
+    assert StudySession.objects.get().held_on == date(2024, 5, 21)
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("vi", "1.250"), ("en", "1,250")])
+def test_numbers_shown_on_the_edit_page_are_accepted_back(
+    secretary, district, campaign, lang, shown
+):
+    session = StudySessionFactory(
+        campaign=campaign,
+        unit=district.cell,
+        status=ReviewStatus.DRAFT,
+        members_expected=1250,
+        attendees=1200,
+    )
+    page = secretary.get(item_url("edit", district.cell, session, "sessions", lang))
+    values = dict(
+        re.findall(r'name="(members_expected|attendees)" value="([^"]*)"', page.content.decode())
+    )
+    assert values["members_expected"] == shown
+    response = secretary.post(
+        item_url("edit", district.cell, session, "sessions", lang),
+        session_data(
+            members_expected=values["members_expected"],
+            attendees=values["attendees"],
+            held_on="15/03/2024",
+            version=session.version,
+        ),
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.members_expected, session.attendees) == (1250, 1200)
+    assert session.version == 2
+
+
+@pytest.mark.parametrize(
+    "tampered", [{"version": "abc"}, {"submission_key": "not-a-uuid"}, {"version": "-1"}]
+)
+def test_tampered_hidden_fields_change_nothing(secretary, district, existing, tampered):
+    session = existing["sessions"]
+    before = snapshot()
+    response = secretary.post(
+        item_url("edit", district.cell, session, "sessions"),
+        {**session_data(presenter="Sửa trộm", version=session.version), **tampered},
+    )
+    assert response.status_code in (400, 409)
+    assert snapshot() == before
+
+
+def test_a_used_form_posted_again_with_other_data_creates_nothing(secretary, district, campaign):
+    data = session_data()
+    assert secretary.post(new_url(district.cell, "sessions"), data).status_code == 302
+    before = snapshot()
+    again = secretary.post(
+        new_url(district.cell, "sessions"), {**data, "presenter": "Người khác", "attendees": "1"}
+    )
+    assert again.status_code == 302
+    assert snapshot() == before
+    assert StudySession.objects.get().presenter == "Đồng chí Nguyễn Thị Hoà"
+
+
 # --- progress reports --------------------------------------------------------------------------
 
 
@@ -559,10 +652,11 @@ def test_percentages_from_0_to_100_are_accepted(secretary, district, existing, p
 @pytest.mark.parametrize(
     ("lang", "message"),
     [
-        ("vi", "Nhiệm vụ này đã có báo cáo cho kỳ 01/01/2024 – 31/03/2024; hãy mở báo cáo đó để "
-         "sửa."),
-        ("en", "This task already has a report for 01/01/2024 – 31/03/2024; open it to change "
-         "it."),
+        (
+            "vi",
+            "Nhiệm vụ này đã có báo cáo cho kỳ 01/01/2024 – 31/03/2024; hãy mở báo cáo đó để sửa.",
+        ),
+        ("en", "This task already has a report for 01/01/2024 – 31/03/2024; open it to change it."),
     ],
 )
 def test_a_second_report_for_the_same_period_is_refused(
@@ -624,7 +718,7 @@ def test_a_period_the_campaign_does_not_offer_is_refused(secretary, district, ex
         ("reports", "narrative_vi", report_data),
     ],
 )
-@pytest.mark.parametrize("blank", ["", "   ", "\u00a0\t\n"])
+@pytest.mark.parametrize("blank", ["", " \u00a0\t\n "])
 @pytest.mark.parametrize("mode", ["new", "edit"])
 def test_an_empty_vietnamese_title_is_refused(
     secretary, district, existing, kind, field, builder, blank, mode
@@ -677,8 +771,12 @@ def test_a_file_of_the_wrong_type_under_a_good_name_is_refused(
     # No plan exists yet here (a plan's "new" page redirects when one does).
     task = BreakthroughTaskFactory(campaign=campaign, unit=district.cell)
     before = snapshot()
-    target, data = file_post(kind, {"tasks": task}, district.cell,
-                             SimpleUploadedFile(name, content, content_type="application/pdf"))
+    target, data = file_post(
+        kind,
+        {"tasks": task},
+        district.cell,
+        SimpleUploadedFile(name, content, content_type="application/pdf"),
+    )
     response = secretary.post(target, data)
     assert_refused(response, f"“{name}” {VI['bad_type']}")
     assert "Trình duyệt không giữ tệp đã chọn" in text_of(response)
@@ -728,27 +826,49 @@ def test_good_files_are_kept_under_an_opaque_name_with_their_real_type(
     )
 
 
+def field_errors(response, field: str) -> list[str]:
+    """The error lines shown under one field of a form page."""
+    page = response.content.decode()
+    block = page.split(f'data-field="{field}"', 1)[1].split('data-field="', 1)[0]
+    return [html.unescape(e) for e in re.findall(r'invalid-feedback d-block">([^<]*)<', block)]
+
+
+def post_oversized(client, unit, lang):
+    content = PDF + b"0" * (200 - len(PDF))
+    upload = SimpleUploadedFile("Biên bản.pdf", content, content_type="application/pdf")
+    return client.post(new_url(unit, "sessions", lang), session_data(minutes=upload))
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_an_oversized_file_is_refused_before_anything_is_stored(
     secretary, district, campaign, settings, lang
 ):
     settings.EVIDENCE_MAX_BYTES = 64
-    content = PDF + b"0" * (200 - len(PDF))
     before = snapshot()
-    upload = SimpleUploadedFile("Biên bản.pdf", content, content_type="application/pdf")
-    response = secretary.post(
-        new_url(district.cell, "sessions", lang), session_data(minutes=upload)
-    )
+    response = post_oversized(secretary, district.cell, lang)
+    assert_refused(response, lang=lang)
     with translation.override(lang):
-        size, limit = filesizeformat(200), filesizeformat(64)
-    expected = {
-        "vi": f"“Biên bản.pdf” có dung lượng {size}; tệp tối đa {limit}.",
-        "en": f"“Biên bản.pdf” is {size}; files may be at most {limit}.",
-    }[lang]
-    print("ERRS", re.findall(r"invalid-feedback d-block\">([^<]*)<", text_of(response)))
-    assert_refused(response, expected, lang=lang)
+        limit = filesizeformat(64)
+    (error,) = field_errors(response, "minutes")
+    assert "“Biên bản.pdf”" in error and limit in error
     assert snapshot() == before
     assert stored_files(settings.PRIVATE_MEDIA_ROOT) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the 'too big' message (campaigns/evidence.py, EvidenceField 'too_big') has no "
+    "entry in locale/vi/LC_MESSAGES/django.po, so Vietnamese pages show it in English",
+)
+def test_the_oversized_file_message_is_vietnamese_on_vietnamese_pages(
+    secretary, district, campaign, settings
+):
+    settings.EVIDENCE_MAX_BYTES = 64
+    vi_error = field_errors(post_oversized(secretary, district.cell, "vi"), "minutes")
+    en_error = field_errors(post_oversized(secretary, district.cell, "en"), "minutes")
+    assert vi_error and en_error
+    assert vi_error != en_error
+    assert "larger than" not in vi_error[0] and "file may be" not in vi_error[0]
 
 
 def test_a_file_exactly_at_the_limit_is_accepted(secretary, district, campaign, settings):
@@ -779,18 +899,15 @@ def test_a_file_name_with_folders_never_reaches_the_file_system(
     body, content_type = raw_multipart(session_data(), "minutes", sent_name, PDF)
     response = secretary.post(new_url(district.cell, "sessions"), body, content_type=content_type)
     root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-    if response.status_code == 302:
-        session = StudySession.objects.get()
-        assert "/" not in session.minutes_name and "\\" not in session.minutes_name
-        assert session.minutes_name.endswith("evil.pdf")
-        assert re.fullmatch(
-            rf"campaigns/studysession/{district.cell.pk}/[0-9a-f]{{32}}\.pdf", session.minutes.name
-        )
-        stored = (root / session.minutes.name).resolve()
-        assert stored.is_relative_to(root) and stored.read_bytes() == PDF
-    else:
-        assert_refused(response, VI["bad_name"])
-        assert StudySession.objects.count() == 0
+    assert response.status_code == 302
+    session = StudySession.objects.get()
+    assert "/" not in session.minutes_name and "\\" not in session.minutes_name
+    assert session.minutes_name.endswith("evil.pdf")
+    assert re.fullmatch(
+        rf"campaigns/studysession/{district.cell.pk}/[0-9a-f]{{32}}\.pdf", session.minutes.name
+    )
+    stored = (root / session.minutes.name).resolve()
+    assert stored.is_relative_to(root) and stored.read_bytes() == PDF
     everything = [p.resolve() for p in tmp_path.parent.rglob("*") if p.is_file()]
     assert not [p for p in everything if "evil" in p.name]
     assert all(p.is_relative_to(root) for p in everything if p.is_relative_to(tmp_path))
@@ -800,8 +917,10 @@ def test_a_backslashed_name_through_the_test_client_is_cut_to_its_last_part(
     secretary, district, campaign
 ):
     upload = SimpleUploadedFile("..\\..\\bien-ban.pdf", PDF, content_type="application/pdf")
-    assert secretary.post(new_url(district.cell, "sessions"), session_data(minutes=upload)
-                          ).status_code == 302
+    assert (
+        secretary.post(new_url(district.cell, "sessions"), session_data(minutes=upload)).status_code
+        == 302
+    )
     assert StudySession.objects.get().minutes_name == "bien-ban.pdf"
 
 
@@ -825,9 +944,7 @@ def test_the_form_itself_refuses_names_that_could_be_paths(district, campaign, n
 
 
 def test_django_drops_the_folders_of_a_slashed_name_before_the_form_sees_it(district, campaign):
-    form = bound_session_form(
-        district, campaign, minutes=SimpleUploadedFile("../../x.pdf", PDF)
-    )
+    form = bound_session_form(district, campaign, minutes=SimpleUploadedFile("../../x.pdf", PDF))
     assert form.is_valid(), form.errors
     uploaded = form.cleaned_data["minutes"]
     assert uploaded.display_name == "x.pdf" and uploaded.name == "evidence.pdf"
@@ -855,8 +972,18 @@ XSS_FIELDS = {
     "plans": (plan_data, ["number", "programme", "summary_vi", "summary_en"], {}),
     "tasks": (
         task_data,
-        ["title_vi", "title_en", "description_vi", "description_en", "goal_vi", "goal_en",
-         "indicator_vi", "indicator_en", "target", "owner"],
+        [
+            "title_vi",
+            "title_en",
+            "description_vi",
+            "description_en",
+            "goal_vi",
+            "goal_en",
+            "indicator_vi",
+            "indicator_en",
+            "target",
+            "owner",
+        ],
         {},
     ),
     "reports": (report_data, ["narrative_vi", "narrative_en"], {}),
@@ -867,8 +994,15 @@ XSS_FIELDS = {
     ),
     "incidents": (
         incident_data,
-        ["title_vi", "title_en", "description_vi", "description_en", "owner", "resolution_vi",
-         "resolution_en"],
+        [
+            "title_vi",
+            "title_en",
+            "description_vi",
+            "description_en",
+            "owner",
+            "resolution_vi",
+            "resolution_en",
+        ],
         {"resolved_on": "10/05/2024"},
     ),
 }
@@ -885,14 +1019,14 @@ def test_html_in_every_text_field_is_saved_as_text_and_shown_escaped(
     builder, fields, extra = XSS_FIELDS[kind]
     task = BreakthroughTaskFactory(campaign=campaign, unit=district.cell, title_vi=f"{XSS}task")
     data = builder(**extra, **{field: payload(field) for field in fields})
-    target = progress_url(district.cell, task) if kind == "reports" else new_url(district.cell, kind)
+    if kind == "reports":
+        target = progress_url(district.cell, task)
+    else:
+        target = new_url(district.cell, kind)
     response = secretary.post(target, data)
     assert response.status_code == 302, text_of(response)
 
-    model = REPORT_MODELS[["sessions", "plans", "tasks", "reports", "initiatives",
-                           "incidents"].index(kind)]
-    item = model.objects.exclude(pk=task.pk).get() if model is BreakthroughTask else (
-        model.objects.get())
+    item = KIND_MODELS[kind].objects.exclude(submission_key=None).get()
     for field in fields:
         assert getattr(item, field) == payload(field)  # kept as typed, not stripped of tags
 
@@ -901,15 +1035,20 @@ def test_html_in_every_text_field_is_saved_as_text_and_shown_escaped(
         assert page.status_code == 200
         content = page.content.decode()
         assert "<script>alert(1)" not in content
-        shown = [f for f in fields if f.endswith(f"_{lang}") or not f[-3:] in ("_vi", "_en")]
+        shown = [f for f in fields if f.endswith(f"_{lang}") or f[-3:] not in ("_vi", "_en")]
         for field in shown:
             assert f"{ESCAPED_XSS}{field}" in content, (lang, field)
 
         unit_page = secretary.get(unit_url(district.cell, lang)).content.decode()
         assert "<script>alert(1)" not in unit_page
     unit_page = secretary.get(unit_url(district.cell)).content.decode()
-    headline = {"sessions": "presenter", "tasks": "title_vi", "initiatives": "name_vi",
-                "incidents": "title_vi", "plans": "number"}.get(kind)
+    headline = {
+        "sessions": "presenter",
+        "tasks": "title_vi",
+        "initiatives": "name_vi",
+        "incidents": "title_vi",
+        "plans": "number",
+    }.get(kind)
     if headline:
         assert f"{ESCAPED_XSS}{headline}" in unit_page
 
@@ -951,10 +1090,12 @@ def test_html_on_the_conflict_page_is_escaped(secretary, district, existing):
 
 
 def test_html_in_a_file_name_is_shown_escaped(secretary, district, campaign):
-    name = '<img src=x onerror=alert(1)>.pdf'
+    name = "<img src=x onerror=alert(1)>.pdf"
     upload = SimpleUploadedFile(name, PDF, content_type="application/pdf")
-    assert secretary.post(new_url(district.cell, "sessions"), session_data(minutes=upload)
-                          ).status_code == 302
+    assert (
+        secretary.post(new_url(district.cell, "sessions"), session_data(minutes=upload)).status_code
+        == 302
+    )
     session = StudySession.objects.get()
     assert session.minutes_name == name
     page = secretary.get(item_url("detail", district.cell, session, "sessions")).content.decode()
@@ -965,8 +1106,9 @@ def test_html_in_a_file_name_is_shown_escaped(secretary, district, campaign):
 def test_html_in_a_review_comment_is_shown_escaped(
     client, district, campaign, cell_secretary, staff
 ):
-    session = StudySessionFactory(campaign=campaign, unit=district.cell,
-                                  status=ReviewStatus.SUBMITTED)
+    session = StudySessionFactory(
+        campaign=campaign, unit=district.cell, status=ReviewStatus.SUBMITTED
+    )
     client.force_login(staff)
     response = client.post(
         item_url("review", district.cell, session, "sessions"),
@@ -976,8 +1118,11 @@ def test_html_in_a_review_comment_is_shown_escaped(
     session.refresh_from_db()
     assert session.status == ReviewStatus.RETURNED and session.review_comment == payload("comment")
     client.force_login(cell_secretary)
-    for page_url in (item_url("detail", district.cell, session, "sessions"),
-                     unit_url(district.cell), unit_url(district.cell, "en")):
+    for page_url in (
+        item_url("detail", district.cell, session, "sessions"),
+        unit_url(district.cell),
+        unit_url(district.cell, "en"),
+    ):
         content = client.get(page_url).content.decode()
         assert "<script>alert(1)" not in content
         assert f"{ESCAPED_XSS}comment" in content, page_url
@@ -987,11 +1132,14 @@ def test_html_in_a_review_comment_is_shown_escaped(
 
 
 @pytest.mark.parametrize("kind", ["sessions", "tasks", "initiatives", "incidents", "plans"])
-def test_posting_to_a_unit_outside_ones_scope_is_404(
-    secretary, district, existing, kind
-):
-    builders = {"sessions": session_data, "tasks": task_data, "initiatives": initiative_data,
-                "incidents": incident_data, "plans": plan_data}
+def test_posting_to_a_unit_outside_ones_scope_is_404(secretary, district, existing, kind):
+    builders = {
+        "sessions": session_data,
+        "tasks": task_data,
+        "initiatives": initiative_data,
+        "incidents": incident_data,
+        "plans": plan_data,
+    }
     before = snapshot()
     for unit in (district.sibling_cell, district.sibling_ward, district.root):
         assert secretary.post(new_url(unit, kind), builders[kind]()).status_code == 404
@@ -1004,37 +1152,45 @@ def test_the_committee_above_sees_but_cannot_write_for_a_cell(
     client.force_login(ward_secretary)
     before = snapshot()
     assert client.post(new_url(district.cell, "sessions"), session_data()).status_code == 403
-    assert client.post(
-        progress_url(district.cell, existing["tasks"]), report_data()
-    ).status_code == 403
+    assert (
+        client.post(progress_url(district.cell, existing["tasks"]), report_data()).status_code
+        == 403
+    )
     session = existing["sessions"]
-    assert client.post(
-        item_url("edit", district.cell, session, "sessions"), session_data(version=1)
-    ).status_code == 403
+    assert (
+        client.post(
+            item_url("edit", district.cell, session, "sessions"), session_data(version=1)
+        ).status_code
+        == 403
+    )
     assert snapshot() == before
 
 
-def test_another_units_task_cannot_take_a_progress_report(
-    secretary, district, campaign, existing
-):
+def test_another_units_task_cannot_take_a_progress_report(secretary, district, campaign, existing):
     sibling_task = BreakthroughTaskFactory(campaign=campaign, unit=district.sibling_cell)
     before = snapshot()
-    assert secretary.post(progress_url(district.cell, sibling_task), report_data()
-                          ).status_code == 404
-    assert secretary.post(progress_url(district.sibling_cell, sibling_task), report_data()
-                          ).status_code == 404
+    assert (
+        secretary.post(progress_url(district.cell, sibling_task), report_data()).status_code == 404
+    )
+    assert (
+        secretary.post(progress_url(district.sibling_cell, sibling_task), report_data()).status_code
+        == 404
+    )
     assert snapshot() == before
 
 
 def test_another_units_item_cannot_be_edited_or_submitted_through_ones_own_code(
     secretary, district, campaign, existing
 ):
-    theirs = StudySessionFactory(campaign=campaign, unit=district.sibling_cell,
-                                 status=ReviewStatus.DRAFT)
+    theirs = StudySessionFactory(
+        campaign=campaign, unit=district.sibling_cell, status=ReviewStatus.DRAFT
+    )
     before = snapshot()
     for action, data in (("edit", session_data(version=1)), ("submit", {"version": 1})):
-        assert secretary.post(item_url(action, district.cell, theirs, "sessions"), data
-                              ).status_code == 404
+        assert (
+            secretary.post(item_url(action, district.cell, theirs, "sessions"), data).status_code
+            == 404
+        )
     assert snapshot() == before
 
 
@@ -1061,9 +1217,7 @@ def test_unit_and_state_fields_smuggled_into_the_form_are_ignored(
     assert session.review_comment == ""
 
 
-def test_a_progress_report_lands_on_the_urls_task_and_unit(
-    secretary, district, campaign, existing
-):
+def test_a_progress_report_lands_on_the_urls_task_and_unit(secretary, district, campaign, existing):
     sibling_task = BreakthroughTaskFactory(campaign=campaign, unit=district.sibling_cell)
     response = secretary.post(
         progress_url(district.cell, existing["tasks"]),
@@ -1076,8 +1230,9 @@ def test_a_progress_report_lands_on_the_urls_task_and_unit(
 
 def test_a_second_plan_goes_to_the_existing_one(secretary, district, existing):
     before = snapshot()
-    response = secretary.post(new_url(district.cell, "plans"), plan_data(number="99-KH"),
-                              follow=True)
+    response = secretary.post(
+        new_url(district.cell, "plans"), plan_data(number="99-KH"), follow=True
+    )
     assert VI["plan_exists"] in text_of(response)
     assert response.redirect_chain[-1][0] == item_url(
         "detail", district.cell, existing["plans"], "plans"
@@ -1090,9 +1245,7 @@ def test_a_second_plan_goes_to_the_existing_one(secretary, district, existing):
 
 @pytest.mark.parametrize("kind", ["sessions", "incidents", "reports"])
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_an_accepted_item_cannot_be_submitted_or_edited(
-    secretary, district, existing, kind, lang
-):
+def test_an_accepted_item_cannot_be_submitted_or_edited(secretary, district, existing, kind, lang):
     item = existing[kind]
     type(item).objects.filter(pk=item.pk).update(status=ReviewStatus.ACCEPTED)
     item.refresh_from_db()
@@ -1100,7 +1253,8 @@ def test_an_accepted_item_cannot_be_submitted_or_edited(
     message = VI["accepted"] if lang == "vi" else EN["accepted"]
 
     response = secretary.post(
-        item_url("submit", district.cell, item, kind, lang), {"version": item.version},
+        item_url("submit", district.cell, item, kind, lang),
+        {"version": item.version},
         follow=True,
     )
     assert message in text_of(response)
@@ -1120,18 +1274,25 @@ def test_an_accepted_item_cannot_be_submitted_or_edited(
 
 def test_a_submitted_item_waits_and_a_second_submit_says_so(secretary, district, existing):
     session = existing["sessions"]
-    response = secretary.post(item_url("submit", district.cell, session, "sessions"),
-                              {"version": session.version}, follow=True)
-    assert "Đã gửi" in text_of(response) or response.status_code == 200
+    response = secretary.post(
+        item_url("submit", district.cell, session, "sessions"),
+        {"version": session.version},
+        follow=True,
+    )
+    assert "Đã gửi. Văn phòng Quận ủy sẽ duyệt." in text_of(response)
     session.refresh_from_db()
     assert session.status == ReviewStatus.SUBMITTED
     before = snapshot()
-    response = secretary.post(item_url("submit", district.cell, session, "sessions"),
-                              {"version": session.version}, follow=True)
+    response = secretary.post(
+        item_url("submit", district.cell, session, "sessions"),
+        {"version": session.version},
+        follow=True,
+    )
     assert VI["already_submitted"] in text_of(response)
     response = secretary.post(
         item_url("edit", district.cell, session, "sessions"),
-        session_data(presenter="Đổi khi đang chờ", version=session.version), follow=True,
+        session_data(presenter="Đổi khi đang chờ", version=session.version),
+        follow=True,
     )
     assert VI["waiting"] in text_of(response)
     assert snapshot() == before
@@ -1149,24 +1310,51 @@ def test_a_submit_without_a_version_is_refused(secretary, district, existing):
 # --- incidents: resolving ----------------------------------------------------------------------
 
 RESOLVE_RULES = [
-    pytest.param({"opened_on": "10/05/2024", "resolved_on": "09/05/2024",
-                  "resolution_vi": "Đã xử lý"}, VI["before_opened"], id="before-opened"),
-    pytest.param({"opened_on": "10/05/2024", "resolved_on": "31/12/2023",
-                  "resolution_vi": "Đã xử lý"}, VI["before_opened"], id="last-year"),
-    pytest.param({"resolved_on": "", "resolution_vi": "Đã xử lý"}, VI["give_date"],
-                 id="resolution-without-date"),
-    pytest.param({"resolved_on": "12/05/2024", "resolution_vi": ""}, VI["say_how"],
-                 id="date-without-resolution"),
-    pytest.param({"resolved_on": "12/05/2024", "resolution_vi": "  \n "}, VI["say_how"],
-                 id="date-with-blank-resolution"),
-    pytest.param({"resolved_on": "12/05/2024", "resolution_vi": "",
-                  "resolution_en": "Settled"}, VI["say_how"], id="only-english-resolution"),
-    pytest.param({"resolved_on": "21/05/2024", "resolution_vi": "Đã xử lý"}, VI["future"],
-                 id="resolved-tomorrow"),
-    pytest.param({"resolved_on": "05/01/2025", "resolution_vi": "Đã xử lý"}, VI["future"],
-                 id="resolved-next-year"),
-    pytest.param({"resolved_on": "hôm nay", "resolution_vi": "Đã xử lý"}, VI["date_format"],
-                 id="garbage-date"),
+    pytest.param(
+        {"opened_on": "10/05/2024", "resolved_on": "09/05/2024", "resolution_vi": "Đã xử lý"},
+        VI["before_opened"],
+        id="before-opened",
+    ),
+    pytest.param(
+        {"opened_on": "10/05/2024", "resolved_on": "31/12/2023", "resolution_vi": "Đã xử lý"},
+        VI["before_opened"],
+        id="last-year",
+    ),
+    pytest.param(
+        {"resolved_on": "", "resolution_vi": "Đã xử lý"},
+        VI["give_date"],
+        id="resolution-without-date",
+    ),
+    pytest.param(
+        {"resolved_on": "12/05/2024", "resolution_vi": ""},
+        VI["say_how"],
+        id="date-without-resolution",
+    ),
+    pytest.param(
+        {"resolved_on": "12/05/2024", "resolution_vi": "  \n "},
+        VI["say_how"],
+        id="date-with-blank-resolution",
+    ),
+    pytest.param(
+        {"resolved_on": "12/05/2024", "resolution_vi": "", "resolution_en": "Settled"},
+        VI["say_how"],
+        id="only-english-resolution",
+    ),
+    pytest.param(
+        {"resolved_on": "21/05/2024", "resolution_vi": "Đã xử lý"},
+        VI["future"],
+        id="resolved-tomorrow",
+    ),
+    pytest.param(
+        {"resolved_on": "05/01/2025", "resolution_vi": "Đã xử lý"},
+        VI["future"],
+        id="resolved-next-year",
+    ),
+    pytest.param(
+        {"resolved_on": "hôm nay", "resolution_vi": "Đã xử lý"},
+        VI["date_format"],
+        id="garbage-date",
+    ),
 ]
 
 
@@ -1174,8 +1362,9 @@ RESOLVE_RULES = [
 @pytest.mark.parametrize(("overrides", "message"), RESOLVE_RULES)
 def test_incident_resolution_rules(secretary, district, existing, mode, overrides, message):
     before = snapshot()
-    response = post_for(secretary, mode, "incidents", existing, district.cell,
-                        incident_data(**overrides))
+    response = post_for(
+        secretary, mode, "incidents", existing, district.cell, incident_data(**overrides)
+    )
     assert_refused(response, message)
     assert snapshot() == before
 
@@ -1192,17 +1381,17 @@ def test_a_garbage_resolution_date_gives_one_message_not_two(secretary, district
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"opened_on": "10/05/2024", "resolved_on": "09/05/2024", "resolution_vi": "x"},
-         EN["before_opened"]),
+        (
+            {"opened_on": "10/05/2024", "resolved_on": "09/05/2024", "resolution_vi": "x"},
+            EN["before_opened"],
+        ),
         ({"resolved_on": "", "resolution_vi": "Done"}, EN["give_date"]),
         ({"resolved_on": "12/05/2024", "resolution_vi": ""}, EN["say_how"]),
     ],
 )
 def test_incident_resolution_rules_in_english(secretary, district, existing, overrides, message):
     before = snapshot()
-    response = secretary.post(
-        new_url(district.cell, "incidents", "en"), incident_data(**overrides)
-    )
+    response = secretary.post(new_url(district.cell, "incidents", "en"), incident_data(**overrides))
     assert_refused(response, message, lang="en")
     assert snapshot() == before
 
@@ -1253,8 +1442,11 @@ def test_decomposed_session_text_is_stored_composed(secretary, district, campaig
 @pytest.mark.parametrize(
     ("kind", "builder", "fields"),
     [
-        ("tasks", task_data, ["title_vi", "description_vi", "goal_vi", "indicator_vi", "target",
-                              "owner"]),
+        (
+            "tasks",
+            task_data,
+            ["title_vi", "description_vi", "goal_vi", "indicator_vi", "target", "owner"],
+        ),
         ("incidents", incident_data, ["title_vi", "description_vi", "owner"]),
         ("initiatives", initiative_data, ["name_vi", "description_vi", "results_vi"]),
         ("plans", plan_data, ["number", "programme", "summary_vi"]),
@@ -1268,9 +1460,7 @@ def test_decomposed_text_is_stored_composed_on_every_report(
         new_url(district.cell, kind), builder(**{f: nfd(f"{text} {f}") for f in fields})
     )
     assert response.status_code == 302
-    model = {"tasks": BreakthroughTask, "incidents": Incident, "initiatives": Initiative,
-             "plans": ImplementationPlan}[kind]
-    item = model.objects.get()
+    item = KIND_MODELS[kind].objects.get()
     for field in fields:
         assert getattr(item, field) == f"{text} {field}"
 
@@ -1279,8 +1469,11 @@ def test_a_decomposed_edit_is_stored_composed(secretary, district, existing):
     report = existing["reports"]
     response = secretary.post(
         item_url("edit", district.cell, report, "reports"),
-        report_data(period_start="2024-01-01", narrative_vi=nfd("Đã hoàn thành khảo sát hè phố"),
-                    version=report.version),
+        report_data(
+            period_start="2024-01-01",
+            narrative_vi=nfd("Đã hoàn thành khảo sát hè phố"),
+            version=report.version,
+        ),
     )
     assert response.status_code == 302
     report.refresh_from_db()
@@ -1349,10 +1542,12 @@ def test_session_counts_are_valid_exactly_when_they_make_sense(
     with translation.override("vi"):
         form = StudySessionForm(
             form_data(session_data, members_expected=show(expected), attendees=show(attendees)),
-            campaign=campaign, unit=cell, today=TODAY,
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
         )
         valid = form.is_valid()
-    assert valid == (1 <= expected <= INT_LIMIT and 0 <= attendees <= expected), form.errors
+        assert valid == (1 <= expected <= INT_LIMIT and 0 <= attendees <= expected), form.errors
     if valid:
         assert form.cleaned_data["members_expected"] == expected
         assert form.cleaned_data["attendees"] == attendees
@@ -1376,17 +1571,27 @@ def test_a_percentage_is_valid_exactly_from_0_to_100(cell, campaign, free_task, 
     with translation.override("vi"):
         form = ProgressReportForm(
             form_data(report_data, percent=str(percent)),
-            campaign=campaign, unit=cell, task=free_task, today=TODAY,
+            campaign=campaign,
+            unit=cell,
+            task=free_task,
+            today=TODAY,
         )
         valid = form.is_valid()
-    assert valid == (0 <= percent <= 100), form.errors
-    if not valid:
-        assert form.errors["percent"] == [VI["percent"]]
+        assert valid == (0 <= percent <= 100), form.errors
+        if not valid:
+            assert form.errors["percent"] == [VI["percent"]]
 
 
 dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2028, 12, 31))
-date_styles = st.sampled_from(["{d:02d}/{m:02d}/{y}", "{d}/{m}/{y}", "{d:02d}-{m:02d}-{y}",
-                               "{d:02d}.{m:02d}.{y}", "{y}-{m:02d}-{d:02d}"])
+date_styles = st.sampled_from(
+    [
+        "{d:02d}/{m:02d}/{y}",
+        "{d}/{m}/{y}",
+        "{d:02d}-{m:02d}-{y}",
+        "{d:02d}.{m:02d}.{y}",
+        "{y}-{m:02d}-{d:02d}",
+    ]
+)
 
 
 def typed(day: date, style: str) -> str:
@@ -1395,31 +1600,42 @@ def typed(day: date, style: str) -> str:
 
 @HYPOTHESIS
 @given(day=dates, style=date_styles)
-def test_a_past_date_is_valid_exactly_within_the_year_up_to_today(
-    cell, campaign, day, style
-):
+def test_a_past_date_is_valid_exactly_within_the_year_up_to_today(cell, campaign, day, style):
     ok = date(2024, 1, 1) <= day <= TODAY
     with translation.override("vi"):
-        session = StudySessionForm(form_data(session_data, held_on=typed(day, style)),
-                                   campaign=campaign, unit=cell, today=TODAY)
-        incident = IncidentForm(form_data(incident_data, opened_on=typed(day, style)),
-                                campaign=campaign, unit=cell, today=TODAY)
+        session = StudySessionForm(
+            form_data(session_data, held_on=typed(day, style)),
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
+        )
+        incident = IncidentForm(
+            form_data(incident_data, opened_on=typed(day, style)),
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
+        )
         assert session.is_valid() == ok, session.errors
         assert incident.is_valid() == ok, incident.errors
-    if ok:
-        assert session.cleaned_data["held_on"] == day
-        assert incident.cleaned_data["opened_on"] == day
-    else:
-        expected = VI["year"] if day.year != 2024 else VI["future"]
-        assert session.errors["held_on"] == [expected]
+        if ok:
+            assert session.cleaned_data["held_on"] == day
+            assert incident.cleaned_data["opened_on"] == day
+        else:
+            expected = VI["year"] if day.year != 2024 else VI["future"]
+            assert session.errors["held_on"] == [expected]
+            assert incident.errors["opened_on"] == [expected]
 
 
 @HYPOTHESIS
 @given(day=dates)
 def test_a_due_date_is_valid_exactly_within_the_year(cell, campaign, day):
     with translation.override("vi"):
-        form = BreakthroughTaskForm(form_data(task_data, due_on=typed(day, "{d:02d}/{m:02d}/{y}")),
-                                    campaign=campaign, unit=cell, today=TODAY)
+        form = BreakthroughTaskForm(
+            form_data(task_data, due_on=typed(day, "{d:02d}/{m:02d}/{y}")),
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
+        )
         assert form.is_valid() == (day.year == 2024), form.errors
 
 
@@ -1430,14 +1646,20 @@ def test_incident_resolution_is_valid_exactly_when_it_is_consistent(
 ):
     with translation.override("vi"):
         form = IncidentForm(
-            form_data(incident_data, opened_on=typed(opened, "{d:02d}/{m:02d}/{y}"),
-                      resolved_on=typed(resolved, "{d:02d}/{m:02d}/{y}"),
-                      resolution_vi=resolution),
-            campaign=campaign, unit=cell, today=TODAY,
+            form_data(
+                incident_data,
+                opened_on=typed(opened, "{d:02d}/{m:02d}/{y}"),
+                resolved_on=typed(resolved, "{d:02d}/{m:02d}/{y}"),
+                resolution_vi=resolution,
+            ),
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
         )
         valid = form.is_valid()
-    opened_ok = date(2024, 1, 1) <= opened <= TODAY
-    assert valid == (opened_ok and opened <= resolved <= TODAY and bool(resolution)), form.errors
+        opened_ok = date(2024, 1, 1) <= opened <= TODAY
+        consistent = opened_ok and opened <= resolved <= TODAY and bool(resolution)
+        assert valid == consistent, form.errors
 
 
 def expected_text(text: str, max_length: int | None, required: bool):
@@ -1451,15 +1673,31 @@ def expected_text(text: str, max_length: int | None, required: bool):
     return kept
 
 
-texts = st.text(max_size=300)
+# Vietnamese as a decomposing keyboard sends it (base letters, then combining marks), mixed
+# with whatever else Unicode holds.
+VIETNAMESE_NFD = (
+    unicodedata.normalize(
+        "NFD",
+        "aăâeêioôơuưyđAĂÂEÊIOÔƠUƯYĐàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ",
+    )
+    + " \t\n\u00a0.,-<>&\"'"
+)
+texts = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=VIETNAMESE_NFD, max_size=300),
+)
 
 
 @HYPOTHESIS
 @given(presenter=texts, notes=texts)
 def test_session_text_round_trips_normalised_and_stripped(cell, campaign, presenter, notes):
     with translation.override("vi"):
-        form = StudySessionForm(form_data(session_data, presenter=presenter, notes_vi=notes),
-                                campaign=campaign, unit=cell, today=TODAY)
+        form = StudySessionForm(
+            form_data(session_data, presenter=presenter, notes_vi=notes),
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
+        )
         valid = form.is_valid()
     want_presenter = expected_text(presenter, 255, required=True)
     want_notes = expected_text(notes, None, required=False)
@@ -1479,11 +1717,16 @@ def test_incident_text_round_trips_normalised_and_stripped(
     with translation.override("vi"):
         form = IncidentForm(
             form_data(incident_data, title_vi=title, description_vi=description, owner=owner),
-            campaign=campaign, unit=cell, today=TODAY,
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
         )
         valid = form.is_valid()
-    wants = [expected_text(title, 255, True), expected_text(description, None, False),
-             expected_text(owner, 255, True)]
+    wants = [
+        expected_text(title, 255, True),
+        expected_text(description, None, False),
+        expected_text(owner, 255, True),
+    ]
     assert valid == all(w is not None for w in wants), form.errors
     if valid:
         item = form.save(commit=False)
@@ -1496,11 +1739,16 @@ def test_task_text_round_trips_normalised_and_stripped(cell, campaign, title, in
     with translation.override("vi"):
         form = BreakthroughTaskForm(
             form_data(task_data, title_vi=title, indicator_vi=indicator, target=target),
-            campaign=campaign, unit=cell, today=TODAY,
+            campaign=campaign,
+            unit=cell,
+            today=TODAY,
         )
         valid = form.is_valid()
-    wants = [expected_text(title, 255, True), expected_text(indicator, 255, True),
-             expected_text(target, 120, True)]
+    wants = [
+        expected_text(title, 255, True),
+        expected_text(indicator, 255, True),
+        expected_text(target, 120, True),
+    ]
     assert valid == all(w is not None for w in wants), form.errors
     if valid:
         item = form.save(commit=False)
@@ -1516,13 +1764,35 @@ FORMS = {
 
 
 @HYPOTHESIS
-@given(kind=st.sampled_from(list(FORMS)), junk=st.dictionaries(
-    st.sampled_from(["held_on", "members_expected", "attendees", "kind", "format", "due_on",
-                     "field", "period_start", "percent", "opened_on", "resolved_on", "severity",
-                     "presenter", "title_vi", "narrative_vi", "resolution_vi", "version",
-                     "submission_key"]),
-    st.text(max_size=40), max_size=8,
-))
+@given(
+    kind=st.sampled_from(list(FORMS)),
+    junk=st.dictionaries(
+        st.sampled_from(
+            [
+                "held_on",
+                "members_expected",
+                "attendees",
+                "kind",
+                "format",
+                "due_on",
+                "field",
+                "period_start",
+                "percent",
+                "opened_on",
+                "resolved_on",
+                "severity",
+                "presenter",
+                "title_vi",
+                "narrative_vi",
+                "resolution_vi",
+                "version",
+                "submission_key",
+            ]
+        ),
+        st.text(max_size=40),
+        max_size=8,
+    ),
+)
 def test_any_text_in_any_field_never_crashes_a_form(cell, campaign, free_task, kind, junk):
     form_class, builder = FORMS[kind]
     data = {**form_data(builder), **junk}

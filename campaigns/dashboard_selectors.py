@@ -1,0 +1,291 @@
+"""Reads for the dashboard, the unit table and their exports, all from `UnitStatus`.
+
+Each figure is one aggregate over the status rows of the units in the person's scope (optionally
+narrowed to a committee's subtree and to the table's filters), so a page costs the same handful of
+statements for 50 units or 100,000.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Least
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from dongda.text import fold
+from units.models import Unit, UnitKind, User
+from units.selectors import user_scope
+
+from .models import Campaign, ReviewStatus, UnitStatus
+from .services.status import FLAG_COLUMNS
+
+STUDY = UnitStatus.StudyState
+
+
+def statuses_in_scope(*, user: User, campaign: Campaign, root: Unit | None = None) -> QuerySet:
+    """Status rows of the units the person may see, within `root`'s subtree when given (the
+    caller got `root` through the same scope)."""
+    rows = UnitStatus.objects.filter(campaign=campaign).filter(user_scope(user).filter_q("unit__"))
+    if root is not None:
+        rows = rows.filter(unit__path__startswith=root.path)
+    return rows
+
+
+def _count(condition: Q) -> Count:
+    return Count("pk", filter=condition)
+
+
+REPORTING = Q(reporting=True)
+HAS_TASK = Q(tasks_economy__gt=0) | Q(tasks_culture__gt=0) | Q(tasks_society__gt=0)
+
+
+def headline(rows: QuerySet) -> dict:
+    """Every headline figure in one statement."""
+    sums = [
+        "tasks_economy",
+        "tasks_culture",
+        "tasks_society",
+        "reports_total",
+        "reports_on_time",
+        "initiatives",
+        "incidents_open",
+        "incidents_stale",
+        "awaiting_review",
+    ]
+    # Aggregates are named with a prefix: an alias may not repeat a column's name.
+    raw = rows.aggregate(
+        n_units=Count("pk"),
+        n_reporting_units=_count(REPORTING),
+        n_on_time=_count(Q(study_state=STUDY.ON_TIME)),
+        n_late=_count(Q(study_state=STUDY.LATE)),
+        n_in_progress=_count(Q(study_state=STUDY.IN_PROGRESS)),
+        n_not_started=_count(Q(study_state=STUDY.NOT_STARTED)),
+        n_members=Coalesce(Sum("members", filter=REPORTING), 0),
+        # A unit that studied twice covers its own members once.
+        n_members_covered=Coalesce(
+            Sum(Least("attended_total", "members", output_field=IntegerField()), filter=REPORTING),
+            0,
+        ),
+        n_plans_accepted=_count(REPORTING & Q(plan_status=ReviewStatus.ACCEPTED)),
+        n_plans_waiting=_count(REPORTING & Q(plan_status=ReviewStatus.SUBMITTED)),
+        n_units_with_task=_count(REPORTING & HAS_TASK),
+        n_units_with_initiative=_count(Q(initiatives__gt=0)),
+        **{f"n_{column}": Coalesce(Sum(column), 0) for column in sums},
+        **{f"n_{column}": _count(Q(**{column: True})) for column in FLAG_COLUMNS.values()},
+    )
+    figures = {name[2:]: value for name, value in raw.items()}
+    figures["done"] = figures["on_time"] + figures["late"]
+    figures["tasks"] = (
+        figures["tasks_economy"] + figures["tasks_culture"] + figures["tasks_society"]
+    )
+    return figures
+
+
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def study_by_kind(rows: QuerySet) -> list[dict]:
+    labels = dict(UnitKind.choices)
+    result = (
+        rows.filter(REPORTING)
+        .order_by()
+        .values("unit__kind")
+        .annotate(
+            total=Count("pk"),
+            on_time=_count(Q(study_state=STUDY.ON_TIME)),
+            late=_count(Q(study_state=STUDY.LATE)),
+            in_progress=_count(Q(study_state=STUDY.IN_PROGRESS)),
+            not_started=_count(Q(study_state=STUDY.NOT_STARTED)),
+            plans=_count(Q(plan_status=ReviewStatus.ACCEPTED)),
+            with_task=_count(HAS_TASK),
+        )
+        .order_by("unit__kind")
+    )
+    return [
+        {**row, "kind": row["unit__kind"], "label": labels[row["unit__kind"]]} for row in result
+    ]
+
+
+def study_by_branch(rows: QuerySet, *, limit: int = 40) -> list[dict]:
+    """Per ward committee (or other committee directly under the root): units, done, flagged.
+    Two statements: the figures grouped by branch id, then the names of those branches."""
+    grouped = list(
+        rows.filter(REPORTING, branch__isnull=False)
+        .order_by()
+        .values("branch_id")
+        .annotate(
+            total=Count("pk"),
+            done=_count(Q(study_state__in=(STUDY.ON_TIME, STUDY.LATE))),
+            on_time=_count(Q(study_state=STUDY.ON_TIME)),
+            plans=_count(Q(plan_status=ReviewStatus.ACCEPTED)),
+            flagged=_count(Q(flags_open__gt=0)),
+        )
+        .order_by("-total", "branch_id")[:limit]
+    )
+    branches = Unit.objects.in_bulk([row["branch_id"] for row in grouped])
+    result = []
+    for row in grouped:
+        branch = branches.get(row["branch_id"])
+        if branch is None:
+            continue
+        result.append(
+            {
+                **row,
+                "unit": branch,
+                "done_percent": percent(row["done"], row["total"]),
+            }
+        )
+    result.sort(key=lambda row: (row["unit"].kind != UnitKind.WARD_COMMITTEE, row["unit"].name))
+    return result
+
+
+def completion_curve(rows: QuerySet, *, campaign: Campaign, today: date) -> dict:
+    """Cumulative number of units study-complete, week by week from the campaign's start, with
+    the study deadline marked: one statement grouped by completion day, summed here over at
+    most a year of days."""
+    per_day = dict(
+        rows.filter(REPORTING, study_completed_on__isnull=False)
+        .order_by()
+        .values_list("study_completed_on")
+        .annotate(n=Count("pk"))
+    )
+    end = min(max(today, campaign.study_deadline), campaign.ends_on)
+    start = campaign.starts_on
+    labels: list[str] = []
+    values: list[int] = []
+    total = 0
+    deadline_index = None
+    day = start
+    pending = sorted(per_day.items())
+    cursor = 0
+    points = []
+    while day <= end:
+        points.append(day)
+        day += timedelta(days=7)
+    if campaign.study_deadline not in points:
+        points.append(campaign.study_deadline)
+    if end not in points:
+        points.append(end)
+    points.sort()
+    for point in points:
+        while cursor < len(pending) and pending[cursor][0] <= point:
+            total += pending[cursor][1]
+            cursor += 1
+        if point == campaign.study_deadline:
+            deadline_index = len(labels)
+        labels.append(point.strftime("%d/%m"))
+        values.append(total)
+    return {"labels": labels, "values": values, "deadline_index": deadline_index}
+
+
+# The unit table ---------------------------------------------------------------------------
+
+
+SORTS = {
+    "name": ("unit__search_name", "unit__path"),
+    "-name": ("-unit__search_name", "unit__path"),
+    "members": ("-members", "unit__path"),
+    "coverage": ("attended_total", "unit__path"),
+    "-flags": ("-flags_open", "unit__path"),
+    "tree": ("unit__path",),
+}
+PLAN_FILTERS = {
+    "accepted": Q(plan_status=ReviewStatus.ACCEPTED),
+    "submitted": Q(plan_status=ReviewStatus.SUBMITTED),
+    "returned": Q(plan_status=ReviewStatus.RETURNED),
+    "missing": Q(plan_status__in=("", ReviewStatus.DRAFT)),
+}
+TASK_FILTERS = {"with": HAS_TASK, "without": ~HAS_TASK}
+FLAG_FILTERS = {kind.value: Q(**{column: True}) for kind, column in FLAG_COLUMNS.items()} | {
+    "any": Q(flags_open__gt=0),
+    "none": Q(flags_open=0),
+}
+
+
+@dataclass
+class TableFilters:
+    """The unit table's filters, read from the query string; anything unknown is dropped, so a
+    hand-edited URL can narrow the table but never break the page."""
+
+    q: str = ""
+    kind: str = ""
+    study: str = ""
+    plan: str = ""
+    task: str = ""
+    flag: str = ""
+    sort: str = "tree"
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> "TableFilters":
+        def pick(name: str, allowed) -> str:
+            value = query.get(name, "").strip()
+            return value if value in allowed else ""
+
+        return cls(
+            q=" ".join(query.get("q", "").split())[:100],
+            kind=pick("kind", UnitKind.values),
+            study=pick("study", STUDY.values),
+            plan=pick("plan", PLAN_FILTERS),
+            task=pick("task", TASK_FILTERS),
+            flag=pick("flag", FLAG_FILTERS),
+            sort=pick("sort", SORTS) or "tree",
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.kind, self.study, self.plan, self.task, self.flag))
+
+    def apply(self, rows: QuerySet) -> QuerySet:
+        if self.q:
+            # Diacritics and case ignored: "dong da", "ĐỐNG ĐA" and "Đống Đa" all match.
+            needle = fold(self.q)
+            rows = rows.filter(Q(unit__search_name__contains=needle) | Q(unit__code=self.q))
+        if self.kind:
+            rows = rows.filter(unit__kind=self.kind)
+        if self.study:
+            rows = rows.filter(study_state=self.study)
+        if self.plan:
+            rows = rows.filter(REPORTING & PLAN_FILTERS[self.plan])
+        if self.task:
+            rows = rows.filter(REPORTING & TASK_FILTERS[self.task])
+        if self.flag:
+            rows = rows.filter(FLAG_FILTERS[self.flag])
+        return rows.order_by(*SORTS[self.sort])
+
+
+def unit_table(rows: QuerySet, filters: TableFilters) -> QuerySet:
+    return filters.apply(rows).select_related("unit")
+
+
+def table_choices() -> dict:
+    """The options of the filter form, labelled in the active language."""
+    return {
+        "kinds": UnitKind.choices,
+        "study": [c for c in STUDY.choices if c[0] != STUDY.NOT_APPLICABLE],
+        "plan": [
+            ("accepted", _("Accepted")),
+            ("submitted", _("Awaiting review")),
+            ("returned", _("Returned")),
+            ("missing", _("Not submitted")),
+        ],
+        "task": [("with", _("At least one")), ("without", _("None yet"))],
+        "flag": [("any", _("Any open flag")), ("none", _("No open flag"))]
+        + [(k.value, k.label) for k in FLAG_COLUMNS],
+        "sort": [
+            ("tree", _("Tree order")),
+            ("name", _("Name A–Z")),
+            ("-name", _("Name Z–A")),
+            ("members", _("Most members")),
+            ("coverage", _("Least attendance")),
+            ("-flags", _("Most open flags")),
+        ],
+    }
+
+
+def flag_labels(status: UnitStatus) -> list[str]:
+    return [
+        str(kind.label) for kind, column in FLAG_COLUMNS.items() if getattr(status, column, False)
+    ]

@@ -1,0 +1,227 @@
+"""The dashboard: the campaign overview, the unit table, the review queue and their exports.
+
+Everything is read from the status rows of the units in the person's scope: the whole district
+for district roles, a secretary's own subtree for a secretary. `?unit=<code>` narrows any of
+these pages to a committee's subtree (a drill-down), through the same scope.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from units.selectors import get_visible_unit, unit_ancestors, user_scope
+
+from . import exports
+from .dashboard_selectors import (
+    TableFilters,
+    completion_curve,
+    flag_labels,
+    headline,
+    percent,
+    statuses_in_scope,
+    study_by_branch,
+    study_by_kind,
+    table_choices,
+    unit_table,
+)
+from .report_selectors import review_queue as queue_for
+from .reports import REPORT_KINDS
+from .selectors import current_campaign, last_engine_failure, last_engine_run
+from .services.status import FLAG_COLUMNS
+
+PAGE_SIZE = 50
+
+
+def _scope_and_root(request):
+    scope = user_scope(request.user)
+    if not scope.assignments:
+        raise PermissionDenied
+    code = request.GET.get("unit", "").strip()
+    root = get_visible_unit(request.user, code) if code else None
+    return scope, root
+
+
+def _breadcrumb(scope, root) -> list:
+    if root is None:
+        return []
+    return [(unit, scope.contains(unit)) for unit in unit_ancestors(root)]
+
+
+@require_GET
+@login_required
+def dashboard(request):
+    """The campaign overview of everything in the person's scope, or of one committee's
+    subtree with its figures rolled up."""
+    scope, root = _scope_and_root(request)
+    campaign = current_campaign()
+    context = {
+        "campaign": campaign,
+        "root": root,
+        "breadcrumb": _breadcrumb(scope, root),
+        "last_run": last_engine_run(),
+        "engine_failure": last_engine_failure() if scope.is_district else None,
+    }
+    if campaign is None:
+        return render(request, "campaigns/dashboard.html", context)
+    rows = statuses_in_scope(user=request.user, campaign=campaign, root=root)
+    figures = headline(rows)
+    by_kind = study_by_kind(rows)
+    by_branch = study_by_branch(rows) if root is None or root.depth == 1 else []
+    curve = completion_curve(rows, campaign=campaign, today=timezone.localdate())
+    fields = [
+        ("economy", _("Economy"), figures["tasks_economy"]),
+        ("culture", _("Culture"), figures["tasks_culture"]),
+        ("society", _("Society"), figures["tasks_society"]),
+    ]
+    flag_rows = [(kind.value, kind.label, figures[column]) for kind, column in FLAG_COLUMNS.items()]
+    context.update(
+        figures=figures,
+        by_kind=by_kind,
+        by_branch=by_branch,
+        fields=fields,
+        flag_rows=flag_rows,
+        curve=curve,
+        curve_rows=list(zip(curve["labels"], curve["values"], strict=True)),
+        percents={
+            "done": percent(figures["done"], figures["reporting_units"]),
+            "covered": percent(figures["members_covered"], figures["members"]),
+            "plans": percent(figures["plans_accepted"], figures["reporting_units"]),
+            "tasks": percent(figures["units_with_task"], figures["reporting_units"]),
+            "reports": percent(figures["reports_on_time"], figures["reports_total"]),
+        },
+        chart_data={
+            "curve": {
+                "labels": curve["labels"],
+                "values": curve["values"],
+                "deadlineIndex": curve["deadline_index"],
+                "target": figures["reporting_units"],
+                "names": {
+                    "done": _("Units study-complete"),
+                    "target": _("All reporting units"),
+                    "deadline": _("Deadline %(date)s")
+                    % {"date": campaign.study_deadline.strftime("%d/%m/%Y")},
+                },
+            },
+            "state": {
+                "labels": [_("On time"), _("Late"), _("In progress"), _("Not started")],
+                "values": [
+                    figures["on_time"],
+                    figures["late"],
+                    figures["in_progress"],
+                    figures["not_started"],
+                ],
+                "colors": ["#198754", "#fd7e14", "#0d6efd", "#dc3545"],
+            },
+            "fields": {
+                "labels": [str(label) for _key, label, _n in fields],
+                "values": [n for _key, _label, n in fields],
+                "colors": ["#b3121b", "#f6c343", "#0d6efd"],
+            },
+            "branches": {
+                "labels": [row["unit"].name for row in by_branch],
+                "done": [row["done_percent"] for row in by_branch],
+                "name": _("Study-complete (%)"),
+            },
+        },
+    )
+    return render(request, "campaigns/dashboard.html", context)
+
+
+def _table_rows(request):
+    scope, root = _scope_and_root(request)
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    filters = TableFilters.from_query(request.GET)
+    rows = unit_table(statuses_in_scope(user=request.user, campaign=campaign, root=root), filters)
+    return scope, root, campaign, filters, rows
+
+
+@require_GET
+@login_required
+def units_table(request):
+    """Every unit in scope with its state per rule; filters, search and sort live in the URL."""
+    scope, root, campaign, filters, rows = _table_rows(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for status in page.object_list:
+        status.flag_names = flag_labels(status)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "campaigns/units_table.html",
+        {
+            "campaign": campaign,
+            "root": root,
+            "breadcrumb": _breadcrumb(scope, root),
+            "filters": filters,
+            "choices": table_choices(),
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _export_name(stem_vi: str, stem_en: str, extension: str, root) -> str:
+    from django.utils.translation import get_language
+
+    stem = stem_vi if get_language() == "vi" else stem_en
+    scope_part = f"-{root.code}" if root is not None else ""
+    return f"{stem}{scope_part}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+@require_GET
+@login_required
+def export_units(request, extension: str):
+    """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
+    _scope, root, _campaign, _filters, rows = _table_rows(request)
+    header, data = exports.unit_table_sheet(rows)
+    filename = _export_name("don-vi", "units", extension, root)
+    if extension == "csv":
+        return exports.csv_response(filename=filename, header=header, rows=data)
+    return exports.xlsx_response(filename=filename, title=_("Units"), header=header, rows=data)
+
+
+def _staff_queue(request):
+    if not user_scope(request.user).is_staff_reviewer:
+        raise PermissionDenied
+    campaign = current_campaign()
+    if campaign is None:
+        return None, [], {}
+    entries, counts = queue_for(user=request.user, campaign=campaign, limit=5000)
+    return campaign, entries, counts
+
+
+@require_GET
+@login_required
+def review_queue(request):
+    """Everything units have submitted and the district has not yet reviewed, oldest first."""
+    campaign, entries, counts = _staff_queue(request)
+    return render(
+        request,
+        "campaigns/review_queue.html",
+        {
+            "campaign": campaign,
+            "entries": entries[:200],
+            "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in REPORT_KINDS.items()],
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@require_GET
+@login_required
+def export_review_queue(request, extension: str):
+    _campaign, entries, _counts = _staff_queue(request)
+    header, data = exports.review_queue_sheet(entries)
+    filename = _export_name("cho-duyet", "review-queue", extension, None)
+    if extension == "csv":
+        return exports.csv_response(filename=filename, header=header, rows=data)
+    return exports.xlsx_response(
+        filename=filename, title=_("Review queue"), header=header, rows=data
+    )
