@@ -109,6 +109,14 @@ def _create(request, kind: ReportKind, unit, campaign, task=None):
                     request,
                     _("Saved as a draft. Submit it when it is ready for the district to review."),
                 )
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "This form had already been saved; here is what was saved. Use Edit to "
+                        "change it."
+                    ),
+                )
             return redirect(item_url(kind, unit, item))
     else:
         form = kind.form_class(initial={"submission_key": uuid.uuid4()}, **kwargs)

@@ -855,11 +855,6 @@ def test_an_oversized_file_is_refused_before_anything_is_stored(
     assert stored_files(settings.PRIVATE_MEDIA_ROOT) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the 'too big' message (campaigns/evidence.py, EvidenceField 'too_big') has no "
-    "entry in locale/vi/LC_MESSAGES/django.po, so Vietnamese pages show it in English",
-)
 def test_the_oversized_file_message_is_vietnamese_on_vietnamese_pages(
     secretary, district, campaign, settings
 ):
@@ -868,7 +863,9 @@ def test_the_oversized_file_message_is_vietnamese_on_vietnamese_pages(
     en_error = field_errors(post_oversized(secretary, district.cell, "en"), "minutes")
     assert vi_error and en_error
     assert vi_error != en_error
-    assert "larger than" not in vi_error[0] and "file may be" not in vi_error[0]
+    with translation.override("vi"):
+        limit = filesizeformat(64)
+    assert vi_error == [f"“Biên bản.pdf” vượt quá dung lượng tối đa {limit}."]
 
 
 def test_a_file_exactly_at_the_limit_is_accepted(secretary, district, campaign, settings):
