@@ -22,8 +22,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import product
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import time_machine
@@ -54,7 +55,7 @@ from .factories import CampaignFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-LANG = "vi"
+LANGUAGES = ("vi", "en")
 
 # ---------------------------------------------------------------------------------------------
 # What the walker knows about the URL patterns
@@ -94,7 +95,7 @@ class Route:
     methods: tuple[str, ...]  # the methods the page takes; any other must be 405
     #: For ITEM_* routes: which of the unit's items the URL is filled with. A draft is what an
     #: edit or submit would change; a submitted item is what a review would change.
-    item_state: str = "draft"
+    item_states: tuple[str, ...] = ("draft",)
     query: dict = field(default_factory=dict)
     #: The page takes a unit as ?unit=<code>: filled with every unit's code in turn.
     unit_in_query: bool = False
@@ -118,7 +119,8 @@ ROUTES: dict[str, Route] = {
     "reports:file": Route(ITEM_READ, ("GET",)),
     "reports:edit": Route(ITEM_WRITE, ("GET", "POST")),
     "reports:submit": Route(ITEM_WRITE, ("POST",)),
-    "reports:review": Route(ITEM_REVIEW, ("POST",), item_state="submitted"),
+    # A review decides on a submitted item, or reopens ("return") an accepted one.
+    "reports:review": Route(ITEM_REVIEW, ("POST",), item_states=("submitted", "accepted")),
 }
 
 #: URL parameters the walker can fill, and the converter each must use.
@@ -178,7 +180,7 @@ def _converters_of(pattern) -> dict:
 
 UNIT_KEYS = ("root", "ward", "cell", "sibling_ward", "sibling_cell")
 REPORTING_UNIT_KEYS = ("ward", "cell", "sibling_ward", "sibling_cell")
-STATES = ("draft", "submitted")
+STATES = ("draft", "submitted", "accepted")
 #: Two reporting periods of the quarterly 2024 campaign have started by 20/05/2024: the first
 #: holds each task's existing report, the second is free for a new one.
 TAKEN_PERIOD, FREE_PERIOD = date(2024, 1, 1), date(2024, 4, 1)
@@ -223,7 +225,7 @@ def _make_items(unit: Unit, campaign, plan_campaigns: dict) -> dict[tuple[str, s
     made: dict[tuple[str, str], Model] = {}
     for state in STATES:
         extra = {"status": state}
-        if state == "submitted":
+        if state != "draft":
             extra["submitted_at"] = timezone.now()
 
         def mark(kind: str, state: str = state) -> str:
@@ -313,26 +315,17 @@ def in_2024():
 @pytest.fixture
 def world(district, campaign, staff, standing, ward_secretary, cell_secretary, sibling_secretary):
     plan_campaigns = {
-        "draft": CampaignFactory(
-            code="cd2023",
-            year=2023,
+        state: CampaignFactory(
+            code=f"cd{year}",
+            year=year,
             is_active=False,
-            starts_on=date(2023, 2, 1),
-            ends_on=date(2023, 12, 31),
-            study_deadline=date(2023, 3, 31),
-            plan_deadline=date(2023, 4, 30),
-            breakthrough_deadline=date(2023, 4, 30),
-        ),
-        "submitted": CampaignFactory(
-            code="cd2022",
-            year=2022,
-            is_active=False,
-            starts_on=date(2022, 2, 1),
-            ends_on=date(2022, 12, 31),
-            study_deadline=date(2022, 3, 31),
-            plan_deadline=date(2022, 4, 30),
-            breakthrough_deadline=date(2022, 4, 30),
-        ),
+            starts_on=date(year, 2, 1),
+            ends_on=date(year, 12, 31),
+            study_deadline=date(year, 3, 31),
+            plan_deadline=date(year, 4, 30),
+            breakthrough_deadline=date(year, 4, 30),
+        )
+        for state, year in zip(STATES, (2023, 2022, 2021), strict=True)
     }
     units = {key: getattr(district, key) for key in UNIT_KEYS}
     items = {}
@@ -564,6 +557,8 @@ class Call:
     expect: object
     unit_key: str | None = None
     kind: str | None = None
+    state: str | None = None
+    decision: str | None = None
     note: str = ""
     location: str | None = None  # where a redirect must lead, when that matters
 
@@ -572,12 +567,14 @@ class Call:
         return f"{self.method} {self.url}{extra}"
 
 
-def url_for(name: str, **kwargs) -> str:
-    with translation.override(LANG):
+def url_for(name: str, lang: str = "vi", **kwargs) -> str:
+    with translation.override(lang):
         return reverse(name, kwargs=kwargs or None)
 
 
-def item_call_data(world: World, name: str, unit_key: str, kind: str, state: str, decision=None):
+def item_call_data(
+    world: World, name: str, unit_key: str, kind: str, state: str, decision: str | None = None
+):
     """POST data for a route on one item, built when the request is made."""
 
     def build() -> dict:
@@ -592,8 +589,9 @@ def item_call_data(world: World, name: str, unit_key: str, kind: str, state: str
     return build
 
 
-def calls_for(world: World, role: str, pattern: WalkedPattern) -> Iterator[Call]:
-    """Every request the walk makes to one pattern as one role."""
+def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi") -> Iterator[Call]:
+    """Every request the walk makes to one pattern as one role: each unit (and each report kind
+    and item state the pattern takes) filled in, each by GET and by POST."""
     route = ROUTES.get(pattern.name)
     if route is None:
         raise AssertionError(f"the walker does not know {pattern.name!r} ({pattern.route})")
@@ -608,62 +606,65 @@ def calls_for(world: World, role: str, pattern: WalkedPattern) -> Iterator[Call]
     else:
         unit_keys = (None,)
     kinds = tuple(REPORT_KINDS) if "kind" in params else (None,)
-    for unit_key in unit_keys:
-        for kind in kinds:
-            kwargs = {}
-            if "code" in params:
-                kwargs["code"] = world.units[unit_key].code
-            if kind is not None:
-                kwargs["kind"] = kind
-            if "pk" in params:
-                kwargs["pk"] = world.items[unit_key, kind, route.item_state].pk
-            if "task_pk" in params:
-                kwargs["task_pk"] = world.items[unit_key, "tasks", "draft"].pk
-            url = url_for(pattern.name, **kwargs)
-            query = dict(route.query)
-            if route.unit_in_query:
-                query["unit"] = world.units[unit_key].code
-            if query:
-                url += "?" + urlencode(query)
-            scoped_unit = unit_key if "code" in params else None
-            for method in ("GET", "POST"):
-                expect = expected(role, route, method, scoped_unit, kind)
-                if (
-                    pattern.name == "reports:file"
-                    and not REPORT_KINDS[kind].file_field
-                    and expect == {200}
-                ):
+    states = route.item_states if "pk" in params else (None,)
+    for unit_key, kind, state in product(unit_keys, kinds, states):
+        kwargs = {}
+        if "code" in params:
+            kwargs["code"] = world.units[unit_key].code
+        if kind is not None:
+            kwargs["kind"] = kind
+        if "pk" in params:
+            kwargs["pk"] = world.items[unit_key, kind, state].pk
+        if "task_pk" in params:
+            kwargs["task_pk"] = world.items[unit_key, "tasks", "draft"].pk
+        url = url_for(pattern.name, lang, **kwargs)
+        query = dict(route.query)
+        if route.unit_in_query:
+            query["unit"] = world.units[unit_key].code
+        if query:
+            url += "?" + urlencode(query)
+        scoped_unit = unit_key if "code" in params else None
+        for method in ("GET", "POST"):
+            expect = expected(role, route, method, scoped_unit, kind)
+            if pattern.name == "reports:file" and not REPORT_KINDS[kind].file_field:
+                if expect == {200}:
                     expect = {404}  # this kind keeps no file
-                location = None
-                if route.category == SELF_HOME and expect == {302}:
-                    home = POLICY[role].home
-                    location = (
-                        url_for("campaigns:dashboard")
-                        if home == "dashboard"
-                        else url_for("units:detail", code=world.units[home].code)
-                    )
-                decisions = ("accept", "return") if route.category == ITEM_REVIEW else (None,)
-                for decision in decisions if method == "POST" else (None,):
-                    data = None
-                    if method == "POST":
-                        data = _post_data(world, role, route, pattern.name, unit_key, kind, decision)
-                    yield Call(
-                        pattern.name,
-                        method,
-                        url,
-                        data,
-                        expect,
-                        unit_key=unit_key,
-                        kind=kind,
-                        note=f"decision={decision}" if decision else "",
-                        location=location,
-                    )
+            location = None
+            if route.category == SELF_HOME and expect == {302}:
+                home = POLICY[role].home
+                location = (
+                    url_for("campaigns:dashboard", lang)
+                    if home == "dashboard"
+                    else url_for("units:detail", lang, code=world.units[home].code)
+                )
+            decisions = ("accept", "return") if route.category == ITEM_REVIEW else (None,)
+            for decision in decisions if method == "POST" else (None,):
+                data = None
+                if method == "POST":
+                    data = _post_data(world, role, route, pattern.name, unit_key, kind, state)
+                    if decision:
+                        data = item_call_data(world, pattern.name, unit_key, kind, state, decision)
+                notes = [f"state={state}"] if state and len(route.item_states) > 1 else []
+                notes += [f"decision={decision}"] if decision else []
+                yield Call(
+                    pattern.name,
+                    method,
+                    url,
+                    data,
+                    expect,
+                    unit_key=unit_key,
+                    kind=kind,
+                    state=state,
+                    decision=decision,
+                    note=", ".join(notes),
+                    location=location,
+                )
 
 
-def _post_data(world, role, route, name, unit_key, kind, decision):
+def _post_data(world, role, route, name, unit_key, kind, state):
     category = route.category
     if category in (ITEM_WRITE, ITEM_REVIEW):
-        return item_call_data(world, name, unit_key, kind, route.item_state, decision)
+        return item_call_data(world, name, unit_key, kind, state)
     if category == UNIT_WRITE:
         unit = world.units[unit_key]
         return lambda: report_form_data(kind, unit=unit, campaign=world.campaign)
@@ -750,8 +751,11 @@ def differences(before: dict, after: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def login_url() -> str:
-    return url_for("login")
+def is_login_redirect(response) -> bool:
+    if response.status_code != 302:
+        return False
+    path = urlsplit(response["Location"]).path
+    return path in {url_for("login", lang) for lang in LANGUAGES}
 
 
 def perform(client, call: Call):
@@ -773,10 +777,7 @@ def judge(call: Call, response, body: str, markers: list[str], changes: list[str
     problems = []
     status = response.status_code
     expect = call.expect
-    if status == 302 and response["Location"].startswith(login_url()):
-        got = "login"
-    else:
-        got = status
+    got = "login" if is_login_redirect(response) else status
     if expect is not None and got not in expect:
         where = f" -> {response['Location']}" if status in (301, 302) else ""
         problems.append(f"{call.label()}: got {status}{where}, expected {sorted(map(str, expect))}")
@@ -833,8 +834,9 @@ def test_every_url_pattern_is_known_to_the_walker():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("role", ROLES)
-def test_every_url_as_role_keeps_to_the_roles_scope(client, world, role):
+def test_every_url_as_role_keeps_to_the_roles_scope(client, world, role, lang):
     sign_in(client, world, role)
     markers = hidden_markers(world, role)
     problems: list[str] = []
@@ -843,7 +845,7 @@ def test_every_url_as_role_keeps_to_the_roles_scope(client, world, role):
     for pattern in walk():
         if pattern.name in PUBLIC:
             continue
-        for call in calls_for(world, role, pattern):
+        for call in calls_for(world, role, pattern, lang):
             if call.expect == ALLOWED:
                 continue  # a write this role may make: see the positive controls
             response = perform(client, call)
@@ -866,7 +868,7 @@ def test_public_pages_show_nothing_of_any_unit(client, world, role):
         "login": [("GET", url_for("login"), None), ("POST", url_for("login"), {})],
         "logout": [("POST", url_for("logout"), {})],
         "switch_language": [
-            ("POST", url_for("switch_language"), {"language": LANG, "next": f"/{LANG}/"})
+            ("POST", url_for("switch_language"), {"language": "vi", "next": "/vi/"})
         ],
         "unsubscribe": [
             ("GET", url_for("unsubscribe", token="khong-hop-le"), None),
@@ -976,22 +978,39 @@ def test_district_staff_can_review_every_kind_and_the_walk_left_exactly_that_out
     sign_in(client, world, "staff")
     allowed = _allowed_calls(world, "staff")
     assert {call.name for call in allowed} == {"reports:review"}
-    assert len(allowed) == len(REPORTING_UNIT_KEYS) * len(REPORT_KINDS) * 2
-    accept = [c for c in allowed if c.note == "decision=accept" and c.unit_key == "sibling_cell"]
-    send_back = [c for c in allowed if c.note == "decision=return" and c.unit_key == "sibling_ward"]
-    assert len(accept) == len(send_back) == len(REPORT_KINDS)
-    for call in accept + send_back:
+    # Every unit, kind, reviewable state (submitted, accepted) and decision (accept, return).
+    assert len(allowed) == len(REPORTING_UNIT_KEYS) * len(REPORT_KINDS) * 2 * 2
+    accept = [
+        c
+        for c in allowed
+        if (c.unit_key, c.state, c.decision) == ("sibling_cell", "submitted", "accept")
+    ]
+    send_back = [
+        c
+        for c in allowed
+        if (c.unit_key, c.state, c.decision) == ("sibling_ward", "submitted", "return")
+    ]
+    reopen = [
+        c for c in allowed if (c.unit_key, c.state, c.decision) == ("cell", "accepted", "return")
+    ]
+    assert len(accept) == len(send_back) == len(reopen) == len(REPORT_KINDS)
+    for call in accept + send_back + reopen:
+        before = snapshot()
         response = perform(client, call)
         assert response.status_code == 302, call.label()
+        assert differences(before, snapshot()), f"{call.label()} changed nothing"
     for kind in REPORT_KINDS:
         accepted = world.item("sibling_cell", kind, "submitted")
         assert accepted.status == ReviewStatus.ACCEPTED and accepted.reviewed_by == staff
         returned = world.item("sibling_ward", kind, "submitted")
         assert returned.status == ReviewStatus.RETURNED and returned.review_comment
-    # The sibling ward's secretary is told about each returned item.
-    assert OutgoingMail.objects.filter(
-        kind=OutgoingMail.Kind.RETURNED, recipient=world.users["sibling_secretary"]
-    ).count() == len(REPORT_KINDS)
+        reopened = world.item("cell", kind, "accepted")
+        assert reopened.status == ReviewStatus.RETURNED and reopened.reviewed_by == staff
+    # Each unit's secretary is told about each item sent back to it.
+    for secretary in ("sibling_secretary", "cell_secretary"):
+        assert OutgoingMail.objects.filter(
+            kind=OutgoingMail.Kind.RETURNED, recipient=world.users[secretary]
+        ).count() == len(REPORT_KINDS)
 
 
 def test_people_in_scope_read_what_they_may(client, world):
@@ -1060,7 +1079,8 @@ def test_a_url_mixing_units_is_404(client, world, role, url_unit, item_unit):
     for name in ("reports:detail", "reports:file", "reports:edit", "reports:submit", "reports:review"):
         route = ROUTES[name]
         for kind in REPORT_KINDS:
-            item = world.item(item_unit, kind, route.item_state)
+            state = route.item_states[0]
+            item = world.item(item_unit, kind, state)
             url = url_for(name, code=code, kind=kind, pk=item.pk)
             for method in route.methods:
                 gate = {
@@ -1072,7 +1092,7 @@ def test_a_url_mixing_units_is_404(client, world, role, url_unit, item_unit):
                 passed_gate += gate
                 data = None
                 if method == "POST":
-                    data = item_call_data(world, name, item_unit, kind, route.item_state, "accept")()
+                    data = item_call_data(world, name, item_unit, kind, state, "accept")()
                 check(name, method, url, data, expect)
     # A progress report on another unit's task, under the person's own unit.
     task_url = url_for("reports:new_progress", code=code, task_pk=world.task(item_unit).pk)
