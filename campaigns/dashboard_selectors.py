@@ -26,9 +26,10 @@ STUDY = UnitStatus.StudyState
 def statuses_in_scope(*, user: User, campaign: Campaign, root: Unit | None = None) -> QuerySet:
     """Status rows of the units the person may see, within `root`'s subtree when given (the
     caller got `root` through the same scope)."""
-    rows = UnitStatus.objects.filter(campaign=campaign).filter(user_scope(user).filter_q("unit__"))
+    # The status row carries the unit's path, so scope is a prefix match on this table alone.
+    rows = UnitStatus.objects.filter(campaign=campaign).filter(user_scope(user).filter_q())
     if root is not None:
-        rows = rows.filter(unit__path__startswith=root.path)
+        rows = rows.filter(path__startswith=root.path)
     return rows
 
 
@@ -40,21 +41,24 @@ REPORTING = Q(reporting=True)
 HAS_TASK = Q(tasks_economy__gt=0) | Q(tasks_culture__gt=0) | Q(tasks_society__gt=0)
 
 
-def headline(rows: QuerySet) -> dict:
-    """Every headline figure in one statement."""
-    sums = [
-        "tasks_economy",
-        "tasks_culture",
-        "tasks_society",
-        "reports_total",
-        "reports_on_time",
-        "initiatives",
-        "incidents_open",
-        "incidents_stale",
-        "awaiting_review",
-    ]
+SUMMED = [
+    "tasks_economy",
+    "tasks_culture",
+    "tasks_society",
+    "reports_total",
+    "reports_on_time",
+    "initiatives",
+    "incidents_open",
+    "incidents_stale",
+    "awaiting_review",
+]
+
+
+def figures_by_kind(rows: QuerySet) -> tuple[dict, list[dict]]:
+    """The headline figures and the breakdown by kind of unit, from one statement: every figure
+    is a count or a sum, so the totals are the sums of the (at most six) rows per kind."""
     # Aggregates are named with a prefix: an alias may not repeat a column's name.
-    raw = rows.aggregate(
+    aggregates = dict(
         n_units=Count("pk"),
         n_reporting_units=_count(REPORTING),
         n_on_time=_count(Q(study_state=STUDY.ON_TIME)),
@@ -64,48 +68,47 @@ def headline(rows: QuerySet) -> dict:
         n_members=Coalesce(Sum("members", filter=REPORTING), 0),
         # A unit that studied twice covers its own members once.
         n_members_covered=Coalesce(
-            Sum(Least("attended_total", "members", output_field=IntegerField()), filter=REPORTING),
+            Sum(
+                Least("attended_total", "members", output_field=IntegerField()),
+                filter=REPORTING,
+            ),
             0,
         ),
         n_plans_accepted=_count(REPORTING & Q(plan_status=ReviewStatus.ACCEPTED)),
         n_plans_waiting=_count(REPORTING & Q(plan_status=ReviewStatus.SUBMITTED)),
         n_units_with_task=_count(REPORTING & HAS_TASK),
         n_units_with_initiative=_count(Q(initiatives__gt=0)),
-        **{f"n_{column}": Coalesce(Sum(column), 0) for column in sums},
+        **{f"n_{column}": Coalesce(Sum(column), 0) for column in SUMMED},
         **{f"n_{column}": _count(Q(**{column: True})) for column in FLAG_COLUMNS.values()},
     )
-    figures = {name[2:]: value for name, value in raw.items()}
+    per_kind = list(rows.order_by().values("kind").annotate(**aggregates).order_by("kind"))
+    names = [name for name in aggregates if name.startswith("n_")]
+    figures = {name[2:]: sum(row[name] for row in per_kind) for name in names}
     figures["done"] = figures["on_time"] + figures["late"]
     figures["tasks"] = (
         figures["tasks_economy"] + figures["tasks_culture"] + figures["tasks_society"]
     )
-    return figures
+    labels = dict(UnitKind.choices)
+    by_kind = [
+        {
+            "kind": row["kind"],
+            "label": labels.get(row["kind"], row["kind"]),
+            "total": row["n_reporting_units"],
+            "on_time": row["n_on_time"],
+            "late": row["n_late"],
+            "in_progress": row["n_in_progress"],
+            "not_started": row["n_not_started"],
+            "plans": row["n_plans_accepted"],
+            "with_task": row["n_units_with_task"],
+        }
+        for row in per_kind
+        if row["n_reporting_units"]
+    ]
+    return figures, by_kind
 
 
 def percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
-
-
-def study_by_kind(rows: QuerySet) -> list[dict]:
-    labels = dict(UnitKind.choices)
-    result = (
-        rows.filter(REPORTING)
-        .order_by()
-        .values("unit__kind")
-        .annotate(
-            total=Count("pk"),
-            on_time=_count(Q(study_state=STUDY.ON_TIME)),
-            late=_count(Q(study_state=STUDY.LATE)),
-            in_progress=_count(Q(study_state=STUDY.IN_PROGRESS)),
-            not_started=_count(Q(study_state=STUDY.NOT_STARTED)),
-            plans=_count(Q(plan_status=ReviewStatus.ACCEPTED)),
-            with_task=_count(HAS_TASK),
-        )
-        .order_by("unit__kind")
-    )
-    return [
-        {**row, "kind": row["unit__kind"], "label": labels[row["unit__kind"]]} for row in result
-    ]
 
 
 def study_by_branch(rows: QuerySet, *, limit: int = 40) -> list[dict]:
@@ -184,12 +187,12 @@ def completion_curve(rows: QuerySet, *, campaign: Campaign, today: date) -> dict
 
 
 SORTS = {
-    "name": ("unit__search_name", "unit__path"),
-    "-name": ("-unit__search_name", "unit__path"),
-    "members": ("-members", "unit__path"),
-    "coverage": ("attended_total", "unit__path"),
-    "-flags": ("-flags_open", "unit__path"),
-    "tree": ("unit__path",),
+    "name": ("unit__search_name", "path"),
+    "-name": ("-unit__search_name", "path"),
+    "members": ("-members", "path"),
+    "coverage": ("attended_total", "path"),
+    "-flags": ("-flags_open", "path"),
+    "tree": ("path",),
 }
 PLAN_FILTERS = {
     "accepted": Q(plan_status=ReviewStatus.ACCEPTED),
@@ -244,7 +247,7 @@ class TableFilters:
             needle = fold(self.q)
             rows = rows.filter(Q(unit__search_name__contains=needle) | Q(unit__code=self.q))
         if self.kind:
-            rows = rows.filter(unit__kind=self.kind)
+            rows = rows.filter(kind=self.kind)
         if self.study:
             rows = rows.filter(study_state=self.study)
         if self.plan:

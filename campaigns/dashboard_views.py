@@ -20,12 +20,11 @@ from . import exports
 from .dashboard_selectors import (
     TableFilters,
     completion_curve,
+    figures_by_kind,
     flag_labels,
-    headline,
     percent,
     statuses_in_scope,
     study_by_branch,
-    study_by_kind,
     table_choices,
     unit_table,
 )
@@ -69,8 +68,7 @@ def dashboard(request):
     if campaign is None:
         return render(request, "campaigns/dashboard.html", context)
     rows = statuses_in_scope(user=request.user, campaign=campaign, root=root)
-    figures = headline(rows)
-    by_kind = study_by_kind(rows)
+    figures, by_kind = figures_by_kind(rows)
     by_branch = study_by_branch(rows) if root is None or root.depth == 1 else []
     curve = completion_curve(rows, campaign=campaign, today=timezone.localdate())
     fields = [

@@ -14,6 +14,8 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dongda.text import nfc
@@ -92,11 +94,9 @@ class EvidenceField(forms.FileField):
     }
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "help_text",
-            _("PDF, DOCX, XLSX, JPG or PNG, at most %(limit)s.")
-            % {"limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)},
-        )
+        # Lazy: a form class is built once at import, and its help text must follow the
+        # language of each request (and a changed size limit).
+        kwargs.setdefault("help_text", lazy(_help_text, str)())
         kwargs.setdefault("widget", forms.FileInput(attrs={"accept": accept_attribute()}))
         super().__init__(*args, **kwargs)
 
@@ -125,6 +125,12 @@ class EvidenceField(forms.FileField):
         # The stored name gets the extension of what the file is, whatever it was called.
         uploaded.name = f"evidence{kind.extension}"
         return uploaded
+
+
+def _help_text() -> str:
+    return gettext("PDF, DOCX, XLSX, JPG or PNG, at most %(limit)s.") % {
+        "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)
+    }
 
 
 def accept_attribute() -> str:

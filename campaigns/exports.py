@@ -142,6 +142,25 @@ def review_queue_sheet(entries) -> tuple[list[tuple[str, int]], Iterator[list]]:
     return header, generate()
 
 
+def _cell(sheet, value):
+    if isinstance(value, str):
+        if value[:1] != "=":
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        # Text a person typed is text: "=HYPERLINK(…)" must not become a formula in Excel.
+        cell.data_type = "s"
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "dd/mm/yyyy hh:mm"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    return value
+
+
 def xlsx_response(
     *, filename: str, title: str, header: list[tuple[str, int]], rows: Iterable[list]
 ) -> HttpResponse:
@@ -161,19 +180,9 @@ def xlsx_response(
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str) and value:
-                # Text a person typed is text: "=HYPERLINK(…)" in a title must not become a
-                # formula in the district's Excel.
-                cell.data_type = "s"
-            elif isinstance(value, datetime):
-                cell.number_format = "dd/mm/yyyy hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-            cells.append(cell)
-        sheet.append(cells)
+        # Plain values are written as they are (the fast path); only dates (for their format)
+        # and text that looks like a formula (to keep it text) need a styled cell.
+        sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)

@@ -53,7 +53,7 @@ class GroupedIntegerField(forms.IntegerField):
         separator = formats.get_format("THOUSAND_SEPARATOR")
         if re.fullmatch(rf"-?\d{{1,3}}(?:{re.escape(separator)}\d{{3}})+", text):
             text = text.replace(separator, "")
-        if not re.fullmatch(r"-?\d{1,18}", text):
+        if not re.fullmatch(r"-?\d{1,30}", text):
             raise forms.ValidationError(
                 self.error_messages["invalid"],
                 code="invalid",

@@ -447,6 +447,10 @@ class UnitStatus(models.Model):
     branch = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Copies of the unit's place in the tree and its kind, so that the dashboard's aggregates
+    # read this one table: scope is a prefix of `path`, the breakdown groups by `kind`.
+    path = models.CharField(max_length=255)
+    kind = models.CharField(max_length=32)
     reporting = models.BooleanField(default=False)
     members = models.PositiveIntegerField(default=0)
     attended_total = models.PositiveIntegerField(default=0)
@@ -478,6 +482,10 @@ class UnitStatus(models.Model):
             models.UniqueConstraint(fields=["campaign", "unit"], name="unitstatus_one_per_unit"),
         ]
         indexes = [
+            # A subtree is a path prefix; other databases ignore the operator class.
+            models.Index(
+                fields=["path"], name="unitstatus_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["campaign", "study_state"], name="unitstatus_study_idx"),
             models.Index(fields=["campaign", "branch"], name="unitstatus_branch_idx"),
             models.Index(fields=["campaign", "study_completed_on"], name="unitstatus_done_idx"),

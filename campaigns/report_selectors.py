@@ -34,6 +34,7 @@ HIDDEN_IN_HISTORY = {
     "minutes",
     "document",
     "evidence",
+    "review_comment",  # shown once, as the review step's comment
 }
 
 

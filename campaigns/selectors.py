@@ -301,7 +301,7 @@ def unit_checklist(
 
     if reporting:
         state = overview["study_state"]
-        detail = _("%(attended)s of %(required)s required attendees in accepted sessions") % {
+        detail = _("%(attended)s attended in accepted sessions; %(required)s required") % {
             "attended": overview["attended_total"],
             "required": overview["required_attendance"],
         }
@@ -384,12 +384,13 @@ def unit_checklist(
                 None,
             )
         )
-    # Next deadline first: open items with a date, soonest first, then the rest in rule order.
+    # Next deadline first: items with a date (open ones soonest first, then those done), then
+    # those without one; an overdue item without a date (stale incidents) stays on top.
     return sorted(
         items,
         key=lambda item: (
+            item.due_on is None and item.state != "overdue",
             item.state == "done",
-            item.due_on is None,
             item.due_on or today,
             item.rule,
         ),

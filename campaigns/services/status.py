@@ -39,6 +39,8 @@ COLUMNS = [
     "campaign_id",
     "unit_id",
     "branch_id",
+    "path",
+    "kind",
     "reporting",
     "members",
     "attended_total",
@@ -249,7 +251,7 @@ def refresh_unit_status(
     )
     sql.add(
         f" INSERT INTO {_table(UnitStatus)} ({', '.join(COLUMNS)}) "
-        f"SELECT %s, u.id, b.id, {reporting}, u.member_count, "
+        f"SELECT %s, u.id, b.id, u.path, u.kind, {reporting}, u.member_count, "
         "COALESCE(s.total, 0), COALESCE(s.by_deadline, 0), "
         f"CASE WHEN NOT {reporting} THEN 'na' "
         "WHEN COALESCE(s.total, 0) = 0 THEN 'not_started' "

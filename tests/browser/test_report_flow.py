@@ -435,14 +435,6 @@ def test_secretary_reports_and_district_reviews_one_return_and_resubmission(
 # --- Problems seen in the screenshots of the flow above, pinned down on their own. -------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: campaigns/evidence.py EvidenceField.__init__ formats the lazy help text with % at "
-        "import time, so every page shows it in the language active then (English pages read "
-        "'PDF, DOCX, XLSX, JPG hoặc PNG, tối đa 10,0 MB.')"
-    ),
-)
 def test_evidence_help_text_follows_the_page_language(
     live_server, page_factory, district, campaign, cell_secretary
 ):
@@ -461,14 +453,6 @@ def test_evidence_help_text_follows_the_page_language(
     assert seen == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: campaigns/templates/campaigns/review_queue.html on a 390px phone: the table is wider "
-        "than the card and scrolls sideways, so the 'Review' buttons are cut off (vi) or hidden "
-        "entirely (en) until the table is scrolled"
-    ),
-)
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_review_buttons_are_reachable_on_a_phone_without_scrolling_sideways(
     lang, live_server, page_factory, district, campaign, staff, staff_en

@@ -216,8 +216,9 @@ def test_the_evidence_downloads_under_its_vietnamese_name(
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert "filename*=utf-8''Bi%C3%AAn%20b%E1%BA%A3n%20s%E1%BB%91%201.pdf" in (
-        response["Content-Disposition"]
+    assert (
+        "filename*=utf-8''Bi%C3%AAn%20b%E1%BA%A3n%20s%E1%BB%91%201.pdf"
+        in (response["Content-Disposition"])
     )
     assert b"".join(response.streaming_content) == PDF
     client.logout()
