@@ -48,7 +48,7 @@ TEXT = {
         "in_person": "Trực tiếp",
         "presenter": "Báo cáo viên",
         "members_expected": "Số đảng viên phải tham dự",
-        "attendees": "Tham gia",
+        "attendees": "Số người dự",
         "minutes": "Biên bản",
         "number": "Số văn bản",
         "issued_on": "Ngày ban hành",
