@@ -43,6 +43,7 @@ from openpyxl import load_workbook
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
 from campaigns.exports import XLSX_TYPE
 from campaigns.models import (
+    Campaign,
     Flag,
     ImplementationPlan,
     Incident,
@@ -53,7 +54,7 @@ from campaigns.models import (
 )
 from campaigns.reports import REPORT_KINDS, ReportKindConverter
 from campaigns.services.status import refresh_unit_status
-from units.models import Assignment, Unit
+from units.models import Assignment, Unit, User
 
 from .factories import CampaignFactory, UserFactory
 
@@ -561,7 +562,33 @@ def report_form_data(kind: str, *, unit: Unit, campaign, item: Model | None = No
         data["submission_key"] = str(uuid.uuid4())
     else:
         data["version"] = str(item.version)
-    return data
+    return {**smuggled_fields(unit), **data}
+
+
+SMUGGLED_COMMENT = "zq-smuggled-zq"
+
+
+def smuggled_fields(unit: Unit) -> dict:
+    """Columns no form offers, sent anyway as a hand-made POST would: another unit, campaign and
+    task, a reviewed state. The unit and campaign come from the URL and the state from the
+    services, so every one of these must be ignored."""
+    other_unit = Unit.objects.exclude(pk=unit.pk).order_by("-pk").first()
+    other_task = BreakthroughTask.objects.exclude(unit=unit).order_by("pk").first()
+    old_campaign = Campaign.objects.filter(is_active=False).order_by("year").first()
+    reviewer = User.objects.order_by("pk").first()
+    fields = {
+        "unit": other_unit.pk,
+        "unit_id": other_unit.pk,
+        "task": other_task.pk,
+        "task_id": other_task.pk,
+        "campaign": old_campaign.pk,
+        "campaign_id": old_campaign.pk,
+        "status": ReviewStatus.ACCEPTED,
+        "review_comment": SMUGGLED_COMMENT,
+        "reviewed_by": reviewer.pk,
+        "created_by": reviewer.pk,
+    }
+    return {name: str(value) for name, value in fields.items()}
 
 
 @dataclass
@@ -999,7 +1026,7 @@ def test_the_units_secretary_can_read_record_edit_and_submit_their_own(client, w
     for call in allowed:
         assert call.unit_key == own, f"{role} is allowed a write outside their unit: {call.label()}"
         by_name.setdefault(call.name, []).append(call)
-    assert {name for name in by_name} == {
+    assert set(by_name) == {
         "reports:new",
         "reports:new_progress",
         "reports:edit",
@@ -1019,22 +1046,26 @@ def test_the_units_secretary_can_read_record_edit_and_submit_their_own(client, w
             assert changes, f"{call.label()} was allowed but changed nothing"
 
     for kind in REPORT_KINDS:
-        item = world.item(own, kind, "draft")
-        assert item.status == ReviewStatus.SUBMITTED, kind
-        assert item.version == 3, kind  # created 1, edited 2, submitted 3
+        edited = world.item(own, kind, "draft")
+        assert edited.status == ReviewStatus.SUBMITTED, kind
+        assert edited.version == 3, kind  # made at 1, edited to 2, submitted at 3
         model = REPORT_KINDS[kind].model
         posted = posted_token(unit.code, kind)
-        # Each form's text landed in the unit's rows: the new item and the edited one.
-        rows = [
-            r
-            for r in model.objects.filter(unit=unit)
-            if posted in " ".join(str(v) for v in r.__dict__.values())
-        ]
+        # Each form's text landed in this unit's rows and nowhere else: the edited item and
+        # the new one, whatever unit, campaign or task the POST tried to slip in.
+        rows = [r for r in model.objects.all() if posted in " ".join(map(str, vars(r).values()))]
+        assert sorted(r.pk for r in rows if r.unit_id == unit.pk) == sorted(r.pk for r in rows)
         assert len(rows) == 2, (kind, len(rows))
+        (new,) = [r for r in rows if r.pk != edited.pk]
+        assert new.status == ReviewStatus.DRAFT and new.reviewed_by is None, kind
+        assert new.created_by == world.users[role], kind
+        if kind == "reports":
+            assert new.task == world.task(own)
+        else:
+            assert new.campaign == world.campaign, kind
+        assert not model.objects.filter(review_comment=SMUGGLED_COMMENT).exists(), kind
     new_plan = ImplementationPlan.objects.get(unit=unit, campaign=world.campaign)
     assert new_plan.document_name == f"{posted_token(unit.code, 'plans')}.pdf"
-    new_report = ProgressReport.objects.get(task=world.task(own), period_start=FREE_PERIOD)
-    assert new_report.unit == unit
 
 
 def test_district_staff_can_review_every_kind_and_the_walk_left_exactly_that_out(client, world):
@@ -1094,6 +1125,39 @@ def test_people_in_scope_read_what_they_may(client, world):
             assert page.status_code == 200, (role, kind)
             assert token(unit.code, kind, "submitted") in page.text, (role, kind)
         client.logout()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("ward_secretary", "cell", "sibling_cell"),
+        ("sibling_secretary", "sibling_cell", "cell"),
+        ("staff", "sibling_cell", None),
+        ("standing", "cell", None),
+    ],
+)
+def test_the_dashboard_pages_list_the_units_in_scope(client, world, role, shown, hidden):
+    """The body checks of the walk are not vacuous: the unit table and its exports do name
+    units, those in the person's scope."""
+    sign_in(client, world, role)
+    name = world.units[shown].name_vi
+    pages = [
+        url_for("campaigns:units_table"),
+        url_for("campaigns:units_table") + "?" + urlencode({"unit": world.units[shown].code}),
+        url_for("campaigns:export_units", extension="csv"),
+        url_for("campaigns:export_units", extension="xlsx"),
+    ]
+    if hidden:
+        # Searching for an outside unit by its name finds nothing.
+        query = urlencode({"q": world.units[hidden].name_vi})
+        empty = client.get(url_for("campaigns:units_table") + "?" + query)
+        assert world.units[hidden].name_vi not in body_of(empty)
+    if POLICY[role].reviews:
+        pages += [url_for("campaigns:review_queue"), url_for("campaigns:export_review_queue", extension="csv")]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert name in body_of(response), url
 
 
 # ---------------------------------------------------------------------------------------------
