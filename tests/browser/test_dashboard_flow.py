@@ -169,7 +169,9 @@ def subtree_codes(code: str) -> list[str]:
     """The codes of a unit's subtree in tree order (the table's default sort)."""
     root = Unit.objects.get(code=code)
     return list(
-        Unit.objects.filter(path__startswith=root.path).order_by("path").values_list("code", flat=True)
+        Unit.objects.filter(path__startswith=root.path)
+        .order_by("path")
+        .values_list("code", flat=True)
     )
 
 
@@ -391,7 +393,9 @@ def test_staff_read_the_dashboard_drill_down_search_and_export(
     click_and_wait(desk, desk.get_by_role("button", name=t["apply"], exact=True))
     assert query_of(desk)["kind"] == [UnitKind.WARD_COMMITTEE.value]
     wards = list(
-        Unit.objects.filter(kind=UnitKind.WARD_COMMITTEE).order_by("path").values_list("code", flat=True)
+        Unit.objects.filter(kind=UnitKind.WARD_COMMITTEE)
+        .order_by("path")
+        .values_list("code", flat=True)
     )
     assert listed_codes(desk) == wards and len(wards) == 21
     ward_row = desk.locator(f'tr[data-unit="{KIM_LIEN}"]')
@@ -494,7 +498,6 @@ def test_staff_read_the_dashboard_drill_down_search_and_export(
     desk.emulate_media(media="print")
     expect(desk.get_by_role("navigation", name=t["main_menu"])).to_be_hidden()
     expect(desk.get_by_role("link", name=t["unit_table"], exact=True)).to_be_hidden()
-    desk.wait_for_timeout(300)  # let Chart.js redraw in the print-sized boxes
     desk.pdf(path=artifacts_dir / f"dashboard-{lang}-print.pdf", format="A4", print_background=True)
     desk.screenshot(path=artifacts_dir / f"dashboard-{lang}-print-1280.png", full_page=True)
     desk.emulate_media(media="screen")
