@@ -8,7 +8,7 @@ statements for 50 units or 100,000.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Least
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,7 @@ from dongda.text import fold
 from units.models import Unit, UnitKind, User
 from units.selectors import user_scope
 
-from .models import Campaign, ReviewStatus, UnitStatus
+from .models import Campaign, CompletionRollup, ReviewStatus, StatusRollup, UnitStatus
 from .services.status import FLAG_COLUMNS
 
 STUDY = UnitStatus.StudyState
@@ -52,42 +52,135 @@ SUMMED = [
     "incidents_stale",
     "awaiting_review",
 ]
+# The figures of the overview; each is a count or a sum, so any set of them adds up.
+FIGURES = [
+    "units",
+    "reporting_units",
+    "on_time",
+    "late",
+    "in_progress",
+    "not_started",
+    "members",
+    "members_covered",
+    "plans_accepted",
+    "plans_waiting",
+    "units_with_task",
+    "units_with_initiative",
+    "units_flagged",
+    *SUMMED,
+    *FLAG_COLUMNS.values(),
+]
 
 
-def figures_by_kind(rows: QuerySet) -> tuple[dict, list[dict]]:
-    """The headline figures and the breakdown by kind of unit, from one statement: every figure
-    is a count or a sum, so the totals are the sums of the (at most six) rows per kind."""
-    # Aggregates are named with a prefix: an alias may not repeat a column's name.
-    aggregates = dict(
-        n_units=Count("pk"),
-        n_reporting_units=_count(REPORTING),
-        n_on_time=_count(Q(study_state=STUDY.ON_TIME)),
-        n_late=_count(Q(study_state=STUDY.LATE)),
-        n_in_progress=_count(Q(study_state=STUDY.IN_PROGRESS)),
-        n_not_started=_count(Q(study_state=STUDY.NOT_STARTED)),
-        n_members=Coalesce(Sum("members", filter=REPORTING), 0),
+def _status_aggregates() -> dict:
+    """The FIGURES as aggregates over status rows. (Named with a prefix: an alias may not
+    repeat a column's name.)"""
+    return {
+        "n_units": Count("pk"),
+        "n_reporting_units": _count(REPORTING),
+        "n_on_time": _count(Q(study_state=STUDY.ON_TIME)),
+        "n_late": _count(Q(study_state=STUDY.LATE)),
+        "n_in_progress": _count(Q(study_state=STUDY.IN_PROGRESS)),
+        "n_not_started": _count(Q(study_state=STUDY.NOT_STARTED)),
+        "n_members": Coalesce(Sum("members", filter=REPORTING), 0),
         # A unit that studied twice covers its own members once.
-        n_members_covered=Coalesce(
-            Sum(
-                Least("attended_total", "members", output_field=IntegerField()),
-                filter=REPORTING,
-            ),
+        "n_members_covered": Coalesce(
+            Sum(Least("attended_total", "members", output_field=IntegerField()), filter=REPORTING),
             0,
         ),
-        n_plans_accepted=_count(REPORTING & Q(plan_status=ReviewStatus.ACCEPTED)),
-        n_plans_waiting=_count(REPORTING & Q(plan_status=ReviewStatus.SUBMITTED)),
-        n_units_with_task=_count(REPORTING & HAS_TASK),
-        n_units_with_initiative=_count(Q(initiatives__gt=0)),
+        "n_plans_accepted": _count(REPORTING & Q(plan_status=ReviewStatus.ACCEPTED)),
+        "n_plans_waiting": _count(REPORTING & Q(plan_status=ReviewStatus.SUBMITTED)),
+        "n_units_with_task": _count(REPORTING & HAS_TASK),
+        "n_units_with_initiative": _count(Q(initiatives__gt=0)),
+        "n_units_flagged": _count(REPORTING & Q(flags_open__gt=0)),
         **{f"n_{column}": Coalesce(Sum(column), 0) for column in SUMMED},
         **{f"n_{column}": _count(Q(**{column: True})) for column in FLAG_COLUMNS.values()},
-    )
-    per_kind = list(rows.order_by().values("kind").annotate(**aggregates).order_by("kind"))
-    names = [name for name in aggregates if name.startswith("n_")]
-    figures = {name[2:]: sum(row[name] for row in per_kind) for name in names}
+    }
+
+
+def _rollup_aggregates() -> dict:
+    """The same FIGURES, summed from the rollups."""
+    return {f"n_{name}": Coalesce(Sum(name), 0) for name in FIGURES}
+
+
+@dataclass
+class Overview:
+    figures: dict
+    by_kind: list[dict]
+    by_branch: list[dict]
+    per_day: dict  # completion day -> units
+    from_rollups: bool
+
+
+def _branch_anchors(user: User, root: Unit | None) -> list[Unit] | None:
+    """The units whose whole branches make up the view (the root of the tree or units directly
+    under it), or None when the view is a smaller subtree."""
+    anchors = [root] if root is not None else list(user_scope(user).roots)
+    if not anchors or any(unit.depth > 2 for unit in anchors):
+        return None
+    return anchors
+
+
+def overview(*, user: User, campaign: Campaign, root: Unit | None = None) -> Overview:
+    """Everything the overview shows. A view made of whole branches (the district, a ward: what
+    district staff and ward secretaries look at) is summed from the rollups, a few thousand
+    rows at most; a smaller subtree from its own status rows. Four statements either way."""
+    anchors = _branch_anchors(user, root)
+    if anchors is None:
+        rows = statuses_in_scope(user=user, campaign=campaign, root=root)
+        per_kind = list(
+            rows.order_by().values("kind").annotate(**_status_aggregates()).order_by("kind")
+        )
+        grouped = (
+            rows.filter(REPORTING, branch__isnull=False)
+            .order_by()
+            .values(key=F("branch_id"))
+            .annotate(
+                total=Count("pk"),
+                on_time=_count(Q(study_state=STUDY.ON_TIME)),
+                late=_count(Q(study_state=STUDY.LATE)),
+                plans=_count(Q(plan_status=ReviewStatus.ACCEPTED)),
+                flagged=_count(Q(flags_open__gt=0)),
+            )
+        )
+        per_day = dict(
+            rows.filter(REPORTING, study_completed_on__isnull=False)
+            .order_by()
+            .values_list("study_completed_on")
+            .annotate(n=Count("pk"))
+        )
+    else:
+        within = Q()
+        for anchor in anchors:
+            within |= Q(path__startswith=anchor.path)
+        keys = Unit.objects.filter(within, depth__lte=2).values("pk")
+        branch_keys = Unit.objects.filter(within, depth=2).values("pk")
+        rollups = StatusRollup.objects.filter(campaign=campaign, branch_key__in=keys)
+        per_kind = list(
+            rollups.order_by().values("kind").annotate(**_rollup_aggregates()).order_by("kind")
+        )
+        grouped = (
+            rollups.filter(branch_key__in=branch_keys)
+            .order_by()
+            .values(key=F("branch_key"))
+            .annotate(
+                total=Sum("reporting_units"),
+                on_time=Sum("on_time"),
+                late=Sum("late"),
+                plans=Sum("plans_accepted"),
+                flagged=Sum("units_flagged"),
+            )
+            .filter(total__gt=0)
+        )
+        per_day = dict(
+            CompletionRollup.objects.filter(campaign=campaign, branch_key__in=keys)
+            .order_by()
+            .values_list("completed_on")
+            .annotate(n=Sum("units"))
+        )
+    figures = {name: sum(row[f"n_{name}"] for row in per_kind) for name in FIGURES}
     figures["done"] = figures["on_time"] + figures["late"]
-    figures["tasks"] = (
-        figures["tasks_economy"] + figures["tasks_culture"] + figures["tasks_society"]
-    )
+    figures["tasks"] = sum(figures[f"tasks_{field}"] for field in ("economy", "culture", "society"))
     labels = dict(UnitKind.choices)
     by_kind = [
         {
@@ -104,74 +197,60 @@ def figures_by_kind(rows: QuerySet) -> tuple[dict, list[dict]]:
         for row in per_kind
         if row["n_reporting_units"]
     ]
-    return figures, by_kind
+    show_branches = root is None or root.depth == 1
+    return Overview(
+        figures=figures,
+        by_kind=by_kind,
+        by_branch=_name_branches(grouped) if show_branches else [],
+        per_day=per_day,
+        from_rollups=anchors is not None,
+    )
+
+
+def _name_branches(grouped: QuerySet, *, limit: int = 40) -> list[dict]:
+    """The largest branches with their names (one more statement), in alphabetical order with
+    the wards first."""
+    top = list(grouped.order_by("-total", "key")[:limit])
+    branches = Unit.objects.in_bulk([row["key"] for row in top])
+    result = []
+    for row in top:
+        branch = branches.get(row["key"])
+        if branch is None:
+            continue
+        done = row["on_time"] + row["late"]
+        result.append(
+            {
+                **row,
+                "done": done,
+                "unit": branch,
+                "done_percent": percent(done, row["total"]),
+            }
+        )
+    result.sort(
+        key=lambda row: (row["unit"].kind != UnitKind.WARD_COMMITTEE, row["unit"].search_name)
+    )
+    return result
 
 
 def percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def study_by_branch(rows: QuerySet, *, limit: int = 40) -> list[dict]:
-    """Per ward committee (or other committee directly under the root): units, done, flagged.
-    Two statements: the figures grouped by branch id, then the names of those branches."""
-    grouped = list(
-        rows.filter(REPORTING, branch__isnull=False)
-        .order_by()
-        .values("branch_id")
-        .annotate(
-            total=Count("pk"),
-            done=_count(Q(study_state__in=(STUDY.ON_TIME, STUDY.LATE))),
-            on_time=_count(Q(study_state=STUDY.ON_TIME)),
-            plans=_count(Q(plan_status=ReviewStatus.ACCEPTED)),
-            flagged=_count(Q(flags_open__gt=0)),
-        )
-        .order_by("-total", "branch_id")[:limit]
-    )
-    branches = Unit.objects.in_bulk([row["branch_id"] for row in grouped])
-    result = []
-    for row in grouped:
-        branch = branches.get(row["branch_id"])
-        if branch is None:
-            continue
-        result.append(
-            {
-                **row,
-                "unit": branch,
-                "done_percent": percent(row["done"], row["total"]),
-            }
-        )
-    result.sort(key=lambda row: (row["unit"].kind != UnitKind.WARD_COMMITTEE, row["unit"].name))
-    return result
-
-
-def completion_curve(rows: QuerySet, *, campaign: Campaign, today: date) -> dict:
+def completion_curve(per_day: dict, *, campaign: Campaign, today: date) -> dict:
     """Cumulative number of units study-complete, week by week from the campaign's start, with
-    the study deadline marked: one statement grouped by completion day, summed here over at
-    most a year of days."""
-    per_day = dict(
-        rows.filter(REPORTING, study_completed_on__isnull=False)
-        .order_by()
-        .values_list("study_completed_on")
-        .annotate(n=Count("pk"))
-    )
+    the study deadline marked (summed here over at most a year of days)."""
     end = min(max(today, campaign.study_deadline), campaign.ends_on)
-    start = campaign.starts_on
-    labels: list[str] = []
-    values: list[int] = []
-    total = 0
-    deadline_index = None
-    day = start
-    pending = sorted(per_day.items())
-    cursor = 0
     points = []
+    day = campaign.starts_on
     while day <= end:
         points.append(day)
         day += timedelta(days=7)
-    if campaign.study_deadline not in points:
-        points.append(campaign.study_deadline)
-    if end not in points:
-        points.append(end)
-    points.sort()
+    points = sorted({*points, campaign.study_deadline, end})
+    pending = sorted(per_day.items())
+    labels: list[str] = []
+    values: list[int] = []
+    total = cursor = 0
+    deadline_index = None
     for point in points:
         while cursor < len(pending) and pending[cursor][0] <= point:
             total += pending[cursor][1]

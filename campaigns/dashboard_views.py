@@ -20,11 +20,10 @@ from . import exports
 from .dashboard_selectors import (
     TableFilters,
     completion_curve,
-    figures_by_kind,
     flag_labels,
+    overview,
     percent,
     statuses_in_scope,
-    study_by_branch,
     table_choices,
     unit_table,
 )
@@ -67,10 +66,9 @@ def dashboard(request):
     }
     if campaign is None:
         return render(request, "campaigns/dashboard.html", context)
-    rows = statuses_in_scope(user=request.user, campaign=campaign, root=root)
-    figures, by_kind = figures_by_kind(rows)
-    by_branch = study_by_branch(rows) if root is None or root.depth == 1 else []
-    curve = completion_curve(rows, campaign=campaign, today=timezone.localdate())
+    summary = overview(user=request.user, campaign=campaign, root=root)
+    figures, by_kind, by_branch = summary.figures, summary.by_kind, summary.by_branch
+    curve = completion_curve(summary.per_day, campaign=campaign, today=timezone.localdate())
     fields = [
         ("economy", _("Economy"), figures["tasks_economy"]),
         ("culture", _("Culture"), figures["tasks_culture"]),

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
@@ -18,11 +19,13 @@ from units.models import REPORTING_KINDS, Unit
 
 from ..models import (
     Campaign,
+    CompletionRollup,
     Flag,
     FlagKind,
     ImplementationPlan,
     Incident,
     ReviewStatus,
+    StatusRollup,
     StudySession,
     UnitStatus,
 )
@@ -283,3 +286,105 @@ def refresh_unit_status(
     )
     with connection.cursor() as cursor:
         cursor.execute("".join(sql.text), sql.params)
+    refresh_rollups(campaign, branch_keys=None if ids is None else branch_keys_of(campaign, ids))
+
+
+# What each rollup column adds up, as SQL over campaigns_unitstatus (alias s).
+_HAS_TASK = "(s.tasks_economy + s.tasks_culture + s.tasks_society) > 0"
+ROLLUP_SUMS = {
+    "units": "COUNT(*)",
+    "reporting_units": "SUM(CASE WHEN s.reporting THEN 1 ELSE 0 END)",
+    "on_time": "SUM(CASE WHEN s.study_state = 'on_time' THEN 1 ELSE 0 END)",
+    "late": "SUM(CASE WHEN s.study_state = 'late' THEN 1 ELSE 0 END)",
+    "in_progress": "SUM(CASE WHEN s.study_state = 'in_progress' THEN 1 ELSE 0 END)",
+    "not_started": "SUM(CASE WHEN s.study_state = 'not_started' THEN 1 ELSE 0 END)",
+    "members": "SUM(CASE WHEN s.reporting THEN s.members ELSE 0 END)",
+    # A unit that studied twice covers its own members once.
+    "members_covered": (
+        "SUM(CASE WHEN s.reporting THEN "
+        "CASE WHEN s.attended_total < s.members THEN s.attended_total ELSE s.members END "
+        "ELSE 0 END)"
+    ),
+    "plans_accepted": "SUM(CASE WHEN s.reporting AND s.plan_status = 'accepted' THEN 1 ELSE 0 END)",
+    "plans_waiting": "SUM(CASE WHEN s.reporting AND s.plan_status = 'submitted' THEN 1 ELSE 0 END)",
+    "units_with_task": f"SUM(CASE WHEN s.reporting AND {_HAS_TASK} THEN 1 ELSE 0 END)",
+    "units_with_initiative": "SUM(CASE WHEN s.initiatives > 0 THEN 1 ELSE 0 END)",
+    "units_flagged": "SUM(CASE WHEN s.reporting AND s.flags_open > 0 THEN 1 ELSE 0 END)",
+    **{
+        column: f"SUM(s.{column})"
+        for column in (
+            "tasks_economy",
+            "tasks_culture",
+            "tasks_society",
+            "reports_total",
+            "reports_on_time",
+            "initiatives",
+            "incidents_open",
+            "incidents_stale",
+            "awaiting_review",
+        )
+    },
+    **{column: f"SUM(CASE WHEN s.{column} THEN 1 ELSE 0 END)" for column in FLAG_COLUMNS.values()},
+}
+BRANCH_KEY = "COALESCE(s.branch_id, s.unit_id)"
+
+
+def _lock_rollups(cursor, campaign: Campaign, keys: list[int] | None) -> None:
+    """Two refreshes of the same branch must not interleave: the second one waits, then reads
+    what the first committed (on PostgreSQL each statement of a transaction sees the latest
+    committed rows). SQLite lets one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    if keys is None:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
+        return
+    cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, campaign.pk])
+    for key in keys:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK + 1, key])
+
+
+ROLLUP_LOCK = 2_024_001
+
+
+def refresh_rollups(campaign: Campaign, *, branch_keys: Iterable[int] | None = None) -> None:
+    """Rebuilds the rollups of `branch_keys` (every branch when None) from the status rows."""
+    keys = None if branch_keys is None else sorted(set(branch_keys))
+    if keys == []:
+        return
+    where, params = "s.campaign_id = %s", [campaign.pk]
+    if keys is not None:
+        where += f" AND {BRANCH_KEY} IN {_in(keys)}"
+        params += keys
+    rollup, completions = _table(StatusRollup), _table(CompletionRollup)
+    forget = "campaign_id = %s" + ("" if keys is None else f" AND branch_key IN {_in(keys)}")
+    forget_params = [campaign.pk, *(keys or [])]
+    columns = ", ".join(ROLLUP_SUMS)
+    sums = ", ".join(ROLLUP_SUMS.values())
+    with connection.cursor() as cursor:
+        _lock_rollups(cursor, campaign, keys)
+        cursor.execute(f"DELETE FROM {rollup} WHERE {forget}", forget_params)
+        cursor.execute(
+            f"INSERT INTO {rollup} (campaign_id, branch_key, kind, {columns}) "
+            f"SELECT s.campaign_id, {BRANCH_KEY}, s.kind, {sums} "
+            f"FROM {_table(UnitStatus)} s WHERE {where} "
+            f"GROUP BY s.campaign_id, {BRANCH_KEY}, s.kind",
+            params,
+        )
+        cursor.execute(f"DELETE FROM {completions} WHERE {forget}", forget_params)
+        cursor.execute(
+            f"INSERT INTO {completions} (campaign_id, branch_key, completed_on, units) "
+            f"SELECT s.campaign_id, {BRANCH_KEY}, s.study_completed_on, COUNT(*) "
+            f"FROM {_table(UnitStatus)} s WHERE {where} "
+            "AND s.reporting AND s.study_completed_on IS NOT NULL "
+            f"GROUP BY s.campaign_id, {BRANCH_KEY}, s.study_completed_on",
+            params,
+        )
+
+
+def branch_keys_of(campaign: Campaign, unit_ids: list[int]) -> list[int]:
+    return list(
+        UnitStatus.objects.filter(campaign=campaign, unit_id__in=unit_ids)
+        .annotate(key=Coalesce("branch_id", "unit_id"))
+        .values_list("key", flat=True)
+        .distinct()
+    )

@@ -147,3 +147,61 @@ def test_a_title_that_looks_like_a_formula_stays_text_in_the_exports(client, dis
             assert cell.data_type != "f"
     csv_body = b"".join(client.get("/vi/dashboard/review/export.csv").streaming_content).decode()
     assert "'" + formula.replace('"', '""') in csv_body
+
+
+def _both_ways(monkeypatch, **kwargs):
+    """The overview from the rollups, and the same overview summed from the status rows."""
+    from campaigns import dashboard_selectors
+
+    fast = dashboard_selectors.overview(**kwargs)
+    with monkeypatch.context() as patched:
+        patched.setattr(dashboard_selectors, "_branch_anchors", lambda user, root: None)
+        slow = dashboard_selectors.overview(**kwargs)
+    return fast, slow
+
+
+def _comparable(summary):
+    branches = sorted((row["unit"].code, row["total"], row["done"]) for row in summary.by_branch)
+    return summary.figures, summary.by_kind, branches, summary.per_day
+
+
+def test_the_rollups_add_up_to_the_status_rows(client, monkeypatch):
+    from campaigns.models import Campaign, StudySession
+    from campaigns.services import report_review, report_submit
+    from units.models import Unit
+
+    _district(300)
+    campaign = Campaign.objects.get()
+    staff = User.objects.get(username="vanphong")
+    ward = Unit.objects.get(code="p-kim-lien")
+    secretary = User.objects.get(username="bt-p-kim-lien")
+    views = [
+        {"user": staff, "campaign": campaign},
+        {"user": staff, "campaign": campaign, "root": ward},
+        {"user": secretary, "campaign": campaign},
+    ]
+    for kwargs in views:
+        fast, slow = _both_ways(monkeypatch, **kwargs)
+        assert fast.from_rollups and not slow.from_rollups
+        assert _comparable(fast) == _comparable(slow)
+        assert fast.figures["units"] > 0
+
+    # A report reviewed through the services moves both the status row and the rollups.
+    session = StudySession.objects.filter(unit__path__startswith=ward.path, status="draft").first()
+    if session is None:
+        session = StudySession.objects.filter(unit__path__startswith=ward.path).first()
+        StudySession.objects.filter(pk=session.pk).update(status="draft")
+        session.refresh_from_db()
+    before = _both_ways(monkeypatch, user=staff, campaign=campaign, root=ward)[0].figures
+    session = report_submit(
+        item=session, user=session.unit.assignments.first().user, expected_version=session.version
+    )
+    fast, slow = _both_ways(monkeypatch, user=staff, campaign=campaign, root=ward)
+    assert _comparable(fast) == _comparable(slow)
+    assert fast.figures["awaiting_review"] == before["awaiting_review"] + 1
+    report_review(
+        item=session, reviewer=staff, accept=True, comment="", expected_version=session.version
+    )
+    fast, slow = _both_ways(monkeypatch, user=staff, campaign=campaign, root=ward)
+    assert _comparable(fast) == _comparable(slow)
+    assert fast.figures["awaiting_review"] == before["awaiting_review"]
