@@ -3,6 +3,7 @@
     uv run python bench/dashboard.py                        # 1,000, 10,000 and 100,000 units
     uv run python bench/dashboard.py --sizes 1000,10000     # a quicker look
     uv run python bench/dashboard.py --requests 50          # more samples per page
+    uv run python bench/dashboard.py --keep; … --reuse      # keep the databases, measure again
 
 For each size it makes a fresh database (`<base name>_<size>` on the server of BENCH_DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/dongda_bench), migrates it, runs `seed_demo --units N`
@@ -39,18 +40,23 @@ PAGES = {
 }
 
 
-def prepare(base_url: str, size: int) -> str:
+def prepare(base_url: str, size: int, *, reuse: bool = False) -> str:
     url = database_url_for(base_url, size)
     name = urlsplit(url).path.lstrip("/")
-    psql(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    psql(base_url, f'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
     manage = [sys.executable, str(ROOT / "manage.py")]
+    if not reuse:
+        psql(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        psql(base_url, f'CREATE DATABASE "{name}"')
     subprocess.run([*manage, "migrate", "-v0"], check=True, env=env)
     started = time.perf_counter()
-    subprocess.run(
-        [*manage, "seed_demo", "--units", str(size)], check=True, env=env, stdout=subprocess.DEVNULL
-    )
+    if not reuse:
+        subprocess.run(
+            [*manage, "seed_demo", "--units", str(size)],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
     seeded = time.perf_counter() - started
     started = time.perf_counter()
     subprocess.run([*manage, "flag_overdue"], check=True, env=env, stdout=subprocess.DEVNULL)
@@ -138,6 +144,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--requests", type=int, default=25)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the databases a --keep run left (migrate and rerun the engine, no new seed)",
+    )
     args = parser.parse_args()
     base_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dongda_bench"
@@ -147,7 +158,7 @@ def main() -> None:
     medians: dict[int, float] = {}
     for size in sizes:
         print(f"{size:,} units", flush=True)
-        url = prepare(base_url, size)
+        url = prepare(base_url, size, reuse=args.reuse)
         try:
             with tempfile.TemporaryDirectory() as var_dir:
                 figures = measure(url, args.requests, var_dir)

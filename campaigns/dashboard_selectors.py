@@ -324,7 +324,11 @@ class TableFilters:
         if self.q:
             # Diacritics and case ignored: "dong da", "ĐỐNG ĐA" and "Đống Đa" all match.
             needle = fold(self.q)
-            rows = rows.filter(Q(unit__search_name__contains=needle) | Q(unit__code=self.q))
+            rows = rows.filter(
+                Q(unit__search_name__contains=needle)
+                | Q(unit__name_en__icontains=self.q)
+                | Q(unit__code=self.q)
+            )
         if self.kind:
             rows = rows.filter(kind=self.kind)
         if self.study:

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from units.selectors import get_visible_unit, unit_ancestors, user_scope
@@ -180,29 +181,33 @@ def export_units(request, extension: str):
     filename = _export_name("don-vi", "units", extension, root)
     if extension == "csv":
         return exports.csv_response(filename=filename, header=header, rows=data)
-    return exports.xlsx_response(filename=filename, title=_("Units"), header=header, rows=data)
+    return exports.xlsx_response(
+        filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
+    )
 
 
 def _staff_queue(request):
     if not user_scope(request.user).is_staff_reviewer:
         raise PermissionDenied
+    _scope, root = _scope_and_root(request)
     campaign = current_campaign()
     if campaign is None:
-        return None, [], {}
-    entries, counts = queue_for(user=request.user, campaign=campaign, limit=5000)
-    return campaign, entries, counts
+        return None, root, [], {}
+    entries, counts = queue_for(user=request.user, campaign=campaign, root=root, limit=5000)
+    return campaign, root, entries, counts
 
 
 @require_GET
 @login_required
 def review_queue(request):
     """Everything units have submitted and the district has not yet reviewed, oldest first."""
-    campaign, entries, counts = _staff_queue(request)
+    campaign, root, entries, counts = _staff_queue(request)
     return render(
         request,
         "campaigns/review_queue.html",
         {
             "campaign": campaign,
+            "root": root,
             "entries": entries[:200],
             "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in REPORT_KINDS.items()],
             "total": sum(counts.values()),
@@ -213,9 +218,9 @@ def review_queue(request):
 @require_GET
 @login_required
 def export_review_queue(request, extension: str):
-    _campaign, entries, _counts = _staff_queue(request)
+    _campaign, root, entries, _counts = _staff_queue(request)
     header, data = exports.review_queue_sheet(entries)
-    filename = _export_name("cho-duyet", "review-queue", extension, None)
+    filename = _export_name("cho-duyet", "review-queue", extension, root)
     if extension == "csv":
         return exports.csv_response(filename=filename, header=header, rows=data)
     return exports.xlsx_response(

@@ -161,11 +161,15 @@ class QueueEntry:
 
 
 def review_queue(
-    *, user: User, campaign: Campaign, limit: int = 200
+    *, user: User, campaign: Campaign, root: Unit | None = None, limit: int = 200
 ) -> tuple[list[QueueEntry], dict[str, int]]:
-    """Everything awaiting review in the person's scope, oldest first, with counts per kind.
-    One query per kind for the rows and one per kind for the count: a fixed dozen."""
-    units = visible_units(user).values("pk")
+    """Everything awaiting review in the person's scope (within `root`'s subtree when given),
+    oldest first, with counts per kind. One query per kind for the rows and one per kind for
+    the count: a fixed dozen."""
+    units = visible_units(user)
+    if root is not None:
+        units = units.filter(path__startswith=root.path)
+    units = units.values("pk")
     entries: list[QueueEntry] = []
     counts: dict[str, int] = {}
     for kind in REPORT_KINDS.values():

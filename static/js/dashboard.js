@@ -6,9 +6,21 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
-  // On paper the tables behind the charts are shown too.
+  var charts = [];
+  // On paper the charts are redrawn to the page's width, and the tables marked for print are
+  // shown; both go back afterwards.
+  var openedForPrint = [];
   window.addEventListener("beforeprint", function () {
-    document.querySelectorAll("details").forEach(function (details) { details.open = true; });
+    document.querySelectorAll("details[data-print-open]:not([open])").forEach(function (details) {
+      details.open = true;
+      openedForPrint.push(details);
+    });
+    charts.forEach(function (chart) { chart.resize(); });
+  });
+  window.addEventListener("afterprint", function () {
+    openedForPrint.forEach(function (details) { details.open = false; });
+    openedForPrint = [];
+    charts.forEach(function (chart) { chart.resize(); });
   });
   if (!source || typeof Chart === "undefined") {
     return;
@@ -21,7 +33,7 @@
     if (!canvas) {
       return;
     }
-    new Chart(canvas, config);
+    charts.push(new Chart(canvas, config));
     canvas.dataset.drawn = "true";
   }
 
@@ -50,6 +62,22 @@
       ctx.restore();
     },
   };
+
+  // A long committee name over several lines, so a phone shows it whole.
+  function wrap(label, width) {
+    var lines = [];
+    var line = "";
+    String(label).split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    lines.push(line);
+    return lines;
+  }
 
   var curve = data.curve;
   draw("curve-chart", {
@@ -110,7 +138,8 @@
   if (data.branches.labels.length) {
     // One bar per committee, every name readable: the box grows with the number of bars.
     var box = document.getElementById("branch-chart").parentNode;
-    box.style.height = Math.max(160, data.branches.labels.length * 22 + 50) + "px";
+    var lines = window.innerWidth < 576 ? 2 : 1;
+    box.style.height = Math.max(160, data.branches.labels.length * 20 * lines + 50) + "px";
     draw("branch-chart", {
       type: "bar",
       data: {
@@ -120,7 +149,12 @@
       options: Object.assign({}, common, {
         indexAxis: "y",
         plugins: { legend: { display: false } },
-        scales: { x: { beginAtZero: true, max: 100 }, y: { ticks: { autoSkip: false } } },
+        scales: {
+          x: { beginAtZero: true, max: 100 },
+          y: { ticks: { autoSkip: false, callback: function (value) {
+            return wrap(this.getLabelForValue(value), window.innerWidth < 576 ? 18 : 34);
+          } } },
+        },
       }),
     });
   }
