@@ -197,7 +197,9 @@ def overview(*, user: User, campaign: Campaign, root: Unit | None = None) -> Ove
         for row in per_kind
         if row["n_reporting_units"]
     ]
-    show_branches = root is None or root.depth == 1
+    # Branch rows link to each branch's overview: only for views made of whole branches, so
+    # a cell secretary is not shown (and sent to) the ward above them.
+    show_branches = anchors is not None and (root is None or root.depth == 1)
     return Overview(
         figures=figures,
         by_kind=by_kind,

@@ -486,5 +486,9 @@ def test_review_buttons_are_reachable_on_a_phone_without_scrolling_sideways(
     settle(page)
     buttons = page.get_by_role("link", name=TEXT[lang]["review"], exact=True)
     expect(buttons).to_have_count(4)
+    width = page.viewport_size["width"]
     for index in range(4):
-        expect(buttons.nth(index)).to_be_in_viewport(ratio=1)
+        box = buttons.nth(index).bounding_box()
+        # Reachable without scrolling sideways: the whole button lies within the screen's width
+        # (scrolling down to the later rows is fine).
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
