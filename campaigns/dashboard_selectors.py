@@ -112,21 +112,31 @@ class Overview:
     from_rollups: bool
 
 
+def _prefix_q(units: list[Unit]) -> Q:
+    within = Q()
+    for unit in units:
+        within |= Q(path__startswith=unit.path)
+    return within
+
+
 def _branch_anchors(user: User, root: Unit | None) -> list[Unit] | None:
     """The units whose whole branches make up the view (the root of the tree or units directly
     under it), or None when the view is a smaller subtree."""
     anchors = [root] if root is not None else list(user_scope(user).roots)
-    if not anchors or any(unit.depth > 2 for unit in anchors):
-        return None
+    if not anchors or len({unit.depth for unit in anchors}) > 1 or anchors[0].depth > 2:
+        return None  # a smaller subtree, or a mix of levels: read the status rows
     return anchors
 
 
-def overview(*, user: User, campaign: Campaign, root: Unit | None = None) -> Overview:
+def overview(
+    *, user: User, campaign: Campaign, root: Unit | None = None, use_rollups: bool = True
+) -> Overview:
     """Everything the overview shows. A view made of whole branches (the district, a ward: what
     district staff and ward secretaries look at) is summed from the rollups, a few thousand
     rows at most; a smaller subtree from its own status rows. Four statements either way."""
     anchors = _branch_anchors(user, root)
-    if anchors is None:
+    from_rollups = use_rollups and anchors is not None
+    if not from_rollups:
         rows = statuses_in_scope(user=user, campaign=campaign, root=root)
         per_kind = list(
             rows.order_by().values("kind").annotate(**_status_aggregates()).order_by("kind")
@@ -150,33 +160,42 @@ def overview(*, user: User, campaign: Campaign, root: Unit | None = None) -> Ove
             .annotate(n=Count("pk"))
         )
     else:
-        within = Q()
-        for anchor in anchors:
-            within |= Q(path__startswith=anchor.path)
-        keys = Unit.objects.filter(within, depth__lte=2).values("pk")
-        branch_keys = Unit.objects.filter(within, depth=2).values("pk")
-        rollups = StatusRollup.objects.filter(campaign=campaign, branch_key__in=keys)
-        per_kind = list(
-            rollups.order_by().values("kind").annotate(**_rollup_aggregates()).order_by("kind")
-        )
-        grouped = (
-            rollups.filter(branch_key__in=branch_keys)
-            .order_by()
-            .values(key=F("branch_key"))
-            .annotate(
-                total=Sum("reporting_units"),
-                on_time=Sum("on_time"),
-                late=Sum("late"),
-                plans=Sum("plans_accepted"),
-                flagged=Sum("units_flagged"),
+        trees = [unit.pk for unit in anchors if unit.depth == 1]
+        rollups = StatusRollup.objects.filter(campaign=campaign)
+        if trees:
+            # The district (or several): the tree rows, one per kind of unit.
+            mine = rollups.filter(level=StatusRollup.TREE, anchor__in=trees)
+            branches = Unit.objects.filter(_prefix_q(anchors), depth=2)
+            branch_rows = rollups.filter(
+                level=StatusRollup.BRANCH, kind="", anchor__in=branches.values("pk")
             )
-            .filter(total__gt=0)
-        )
-        per_day = dict(
-            CompletionRollup.objects.filter(campaign=campaign, branch_key__in=keys)
-            .order_by()
-            .values_list("completed_on")
-            .annotate(n=Sum("units"))
+            per_day = dict(
+                CompletionRollup.objects.filter(campaign=campaign, anchor__in=trees)
+                .order_by()
+                .values_list("completed_on")
+                .annotate(n=Sum("units"))
+            )
+        else:
+            # One ward or several: their branch rows.
+            ids = [unit.pk for unit in anchors]
+            mine = rollups.filter(level=StatusRollup.BRANCH, anchor__in=ids).exclude(kind="")
+            branch_rows = rollups.filter(level=StatusRollup.BRANCH, kind="", anchor__in=ids)
+            per_day = dict(
+                statuses_in_scope(user=user, campaign=campaign, root=root)
+                .filter(REPORTING, study_completed_on__isnull=False)
+                .order_by()
+                .values_list("study_completed_on")
+                .annotate(n=Count("pk"))
+            )
+        per_kind = list(mine.order_by().values("kind").annotate(**_rollup_aggregates()))
+        per_kind.sort(key=lambda row: row["kind"])
+        grouped = branch_rows.filter(reporting_units__gt=0).values(
+            "on_time",
+            "late",
+            key=F("anchor"),
+            total=F("reporting_units"),
+            plans=F("plans_accepted"),
+            flagged=F("units_flagged"),
         )
     figures = {name: sum(row[f"n_{name}"] for row in per_kind) for name in FIGURES}
     figures["done"] = figures["on_time"] + figures["late"]
@@ -205,7 +224,7 @@ def overview(*, user: User, campaign: Campaign, root: Unit | None = None) -> Ove
         by_kind=by_kind,
         by_branch=_name_branches(grouped) if show_branches else [],
         per_day=per_day,
-        from_rollups=anchors is not None,
+        from_rollups=from_rollups,
     )
 
 

@@ -506,67 +506,79 @@ class UnitStatus(models.Model):
 
 
 class StatusRollup(models.Model):
-    """The status rows summed per campaign, branch (the unit's ancestor directly under the root,
-    or the root itself) and kind of unit: what the overview of a whole district or a ward
-    adds up, already added. Rebuilt from `UnitStatus` whenever a branch's rows change, so the
-    overview of 100,000 units sums a few thousand rows instead of scanning 100,000."""
+    """The status rows summed, so that the overview of 100,000 units adds up a handful of rows
+    instead of scanning 100,000. Two levels:
+
+    - "t" (tree): per campaign, tree root (the district) and kind of unit; the district
+      overview reads these few rows;
+    - "b" (branch): per campaign, branch (the unit directly under the root, or the root
+      itself) and kind, plus one row of all kinds (kind "") per branch; a ward's overview and
+      the breakdown by ward read these.
+
+    Kept exact by the status refresh: a full refresh rebuilds them; a refresh of a few units
+    adds the difference between those units' rows after and before (additions commute, so two
+    refreshes of different units at once cannot lose each other's change)."""
+
+    TREE, BRANCH = "t", "b"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    branch_key = models.IntegerField()
-    kind = models.CharField(max_length=32)
-    units = models.PositiveIntegerField(default=0)
-    reporting_units = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    late = models.PositiveIntegerField(default=0)
-    in_progress = models.PositiveIntegerField(default=0)
-    not_started = models.PositiveIntegerField(default=0)
-    members = models.PositiveBigIntegerField(default=0)
-    members_covered = models.PositiveBigIntegerField(default=0)
-    plans_accepted = models.PositiveIntegerField(default=0)
-    plans_waiting = models.PositiveIntegerField(default=0)
-    units_with_task = models.PositiveIntegerField(default=0)
-    units_with_initiative = models.PositiveIntegerField(default=0)
-    units_flagged = models.PositiveIntegerField(default=0)
-    tasks_economy = models.PositiveIntegerField(default=0)
-    tasks_culture = models.PositiveIntegerField(default=0)
-    tasks_society = models.PositiveIntegerField(default=0)
-    reports_total = models.PositiveIntegerField(default=0)
-    reports_on_time = models.PositiveIntegerField(default=0)
-    initiatives = models.PositiveIntegerField(default=0)
-    incidents_open = models.PositiveIntegerField(default=0)
-    incidents_stale = models.PositiveIntegerField(default=0)
-    awaiting_review = models.PositiveIntegerField(default=0)
-    flag_study_overdue = models.PositiveIntegerField(default=0)
-    flag_plan_missing = models.PositiveIntegerField(default=0)
-    flag_no_breakthrough = models.PositiveIntegerField(default=0)
-    flag_report_overdue = models.PositiveIntegerField(default=0)
-    flag_stale_incident = models.PositiveIntegerField(default=0)
+    level = models.CharField(max_length=1)
+    anchor = models.IntegerField()  # the tree root's or the branch's unit id
+    kind = models.CharField(max_length=32, blank=True)
+    # Plain integers: a refresh adds differences, which may be negative.
+    units = models.IntegerField(default=0)
+    reporting_units = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+    in_progress = models.IntegerField(default=0)
+    not_started = models.IntegerField(default=0)
+    members = models.BigIntegerField(default=0)
+    members_covered = models.BigIntegerField(default=0)
+    plans_accepted = models.IntegerField(default=0)
+    plans_waiting = models.IntegerField(default=0)
+    units_with_task = models.IntegerField(default=0)
+    units_with_initiative = models.IntegerField(default=0)
+    units_flagged = models.IntegerField(default=0)
+    tasks_economy = models.IntegerField(default=0)
+    tasks_culture = models.IntegerField(default=0)
+    tasks_society = models.IntegerField(default=0)
+    reports_total = models.IntegerField(default=0)
+    reports_on_time = models.IntegerField(default=0)
+    initiatives = models.IntegerField(default=0)
+    incidents_open = models.IntegerField(default=0)
+    incidents_stale = models.IntegerField(default=0)
+    awaiting_review = models.IntegerField(default=0)
+    flag_study_overdue = models.IntegerField(default=0)
+    flag_plan_missing = models.IntegerField(default=0)
+    flag_no_breakthrough = models.IntegerField(default=0)
+    flag_report_overdue = models.IntegerField(default=0)
+    flag_stale_incident = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "branch_key", "kind"], name="statusrollup_key"
+                fields=["campaign", "level", "anchor", "kind"], name="statusrollup_key"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id} · {self.branch_key} · {self.kind}"
+        return f"{self.campaign_id} · {self.level}{self.anchor} · {self.kind}"
 
 
 class CompletionRollup(models.Model):
-    """How many reporting units of a branch became study-complete on each day (the curve)."""
+    """How many reporting units of a tree became study-complete on each day (the curve)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    branch_key = models.IntegerField()
+    anchor = models.IntegerField()  # the tree root's unit id
     completed_on = models.DateField()
-    units = models.PositiveIntegerField(default=0)
+    units = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "branch_key", "completed_on"], name="completionrollup_key"
+                fields=["campaign", "anchor", "completed_on"], name="completionrollup_key"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id} · {self.branch_key} · {self.completed_on}"
+        return f"{self.campaign_id} · {self.anchor} · {self.completed_on}"

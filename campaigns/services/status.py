@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
@@ -284,9 +283,13 @@ def refresh_unit_status(
         connection.ops.adapt_datetimefield_value(timezone.now()),
         2 * Unit.steplen,
     )
-    with connection.cursor() as cursor:
+    if ids is None:
+        with connection.cursor() as cursor:
+            cursor.execute("".join(sql.text), sql.params)
+        rebuild_rollups(campaign)
+        return
+    with _RollupDelta(campaign, ids), connection.cursor() as cursor:
         cursor.execute("".join(sql.text), sql.params)
-    refresh_rollups(campaign, branch_keys=None if ids is None else branch_keys_of(campaign, ids))
 
 
 # What each rollup column adds up, as SQL over campaigns_unitstatus (alias s).
@@ -329,62 +332,134 @@ ROLLUP_SUMS = {
 BRANCH_KEY = "COALESCE(s.branch_id, s.unit_id)"
 
 
-def _lock_rollups(cursor, campaign: Campaign, keys: list[int] | None) -> None:
-    """Two refreshes of the same branch must not interleave: the second one waits, then reads
-    what the first committed (on PostgreSQL each statement of a transaction sees the latest
-    committed rows). SQLite lets one writer at a time anyway."""
-    if connection.vendor != "postgresql":
-        return
-    if keys is None:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
-        return
-    cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, campaign.pk])
-    for key in keys:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK + 1, key])
+def _contributions_sql(where: str) -> str:
+    """What the status rows matching `where` add to each rollup row: (level, anchor, kind,
+    *sums) for the branch rows per kind, the branch rows of all kinds, and the tree rows."""
+    sums = ", ".join(ROLLUP_SUMS.values())
+    tree = f"JOIN {_table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen})"
+    status = _table(UnitStatus)
+    return (
+        f"SELECT 'b', {BRANCH_KEY}, s.kind, {sums} FROM {status} s WHERE {where} "
+        f"GROUP BY {BRANCH_KEY}, s.kind "
+        f"UNION ALL SELECT 'b', {BRANCH_KEY}, '', {sums} FROM {status} s WHERE {where} "
+        f"GROUP BY {BRANCH_KEY} "
+        f"UNION ALL SELECT 't', t.id, s.kind, {sums} FROM {status} s {tree} WHERE {where} "
+        "GROUP BY t.id, s.kind"
+    )
+
+
+def _completions_sql(where: str) -> str:
+    return (
+        f"SELECT t.id, s.study_completed_on, COUNT(*) FROM {_table(UnitStatus)} s "
+        f"JOIN {_table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen}) "
+        f"WHERE {where} AND s.reporting AND s.study_completed_on IS NOT NULL "
+        "GROUP BY t.id, s.study_completed_on"
+    )
 
 
 ROLLUP_LOCK = 2_024_001
 
 
-def refresh_rollups(campaign: Campaign, *, branch_keys: Iterable[int] | None = None) -> None:
-    """Rebuilds the rollups of `branch_keys` (every branch when None) from the status rows."""
-    keys = None if branch_keys is None else sorted(set(branch_keys))
-    if keys == []:
-        return
-    where, params = "s.campaign_id = %s", [campaign.pk]
-    if keys is not None:
-        where += f" AND {BRANCH_KEY} IN {_in(keys)}"
-        params += keys
+def rebuild_rollups(campaign: Campaign) -> None:
+    """Every rollup row of the campaign, from scratch (after a full status refresh)."""
     rollup, completions = _table(StatusRollup), _table(CompletionRollup)
-    forget = "campaign_id = %s" + ("" if keys is None else f" AND branch_key IN {_in(keys)}")
-    forget_params = [campaign.pk, *(keys or [])]
     columns = ", ".join(ROLLUP_SUMS)
-    sums = ", ".join(ROLLUP_SUMS.values())
+    where = "s.campaign_id = %s"
     with connection.cursor() as cursor:
-        _lock_rollups(cursor, campaign, keys)
-        cursor.execute(f"DELETE FROM {rollup} WHERE {forget}", forget_params)
+        if connection.vendor == "postgresql":
+            # Waits for the refreshes of single units under way, and keeps new ones out.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
+        cursor.execute(f"DELETE FROM {rollup} WHERE campaign_id = %s", [campaign.pk])
         cursor.execute(
-            f"INSERT INTO {rollup} (campaign_id, branch_key, kind, {columns}) "
-            f"SELECT s.campaign_id, {BRANCH_KEY}, s.kind, {sums} "
-            f"FROM {_table(UnitStatus)} s WHERE {where} "
-            f"GROUP BY s.campaign_id, {BRANCH_KEY}, s.kind",
-            params,
+            f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
+            f"SELECT c.*, %s FROM ({_contributions_sql(where)}) c",
+            [campaign.pk, campaign.pk, campaign.pk, campaign.pk],
         )
-        cursor.execute(f"DELETE FROM {completions} WHERE {forget}", forget_params)
+        cursor.execute(f"DELETE FROM {completions} WHERE campaign_id = %s", [campaign.pk])
         cursor.execute(
-            f"INSERT INTO {completions} (campaign_id, branch_key, completed_on, units) "
-            f"SELECT s.campaign_id, {BRANCH_KEY}, s.study_completed_on, COUNT(*) "
-            f"FROM {_table(UnitStatus)} s WHERE {where} "
-            "AND s.reporting AND s.study_completed_on IS NOT NULL "
-            f"GROUP BY s.campaign_id, {BRANCH_KEY}, s.study_completed_on",
-            params,
+            f"INSERT INTO {completions} (anchor, completed_on, units, campaign_id) "
+            f"SELECT c.*, %s FROM ({_completions_sql(where)}) c",
+            [campaign.pk, campaign.pk],
         )
 
 
-def branch_keys_of(campaign: Campaign, unit_ids: list[int]) -> list[int]:
-    return list(
-        UnitStatus.objects.filter(campaign=campaign, unit_id__in=unit_ids)
-        .annotate(key=Coalesce("branch_id", "unit_id"))
-        .values_list("key", flat=True)
-        .distinct()
-    )
+class _RollupDelta:
+    """The rollup rows' share of a few units, read before and after their status rows change;
+    the difference is then added to the rollups."""
+
+    def __init__(self, campaign: Campaign, unit_ids: list[int]):
+        self.campaign = campaign
+        self.unit_ids = unit_ids
+        self.where = f"s.campaign_id = %s AND s.unit_id IN {_in(unit_ids)}"
+        self.params = [campaign.pk, *unit_ids]
+
+    def _read(self) -> tuple[dict, dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(_contributions_sql(self.where), self.params * 3)
+            shares = {tuple(row[:3]): row[3:] for row in cursor.fetchall()}
+            cursor.execute(_completions_sql(self.where), self.params)
+            days = {tuple(row[:2]): row[2] for row in cursor.fetchall()}
+        return shares, days
+
+    def __enter__(self):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, self.campaign.pk]
+                )
+                # Two refreshes of the same unit take turns: the second reads the rows the
+                # first committed, so neither difference is counted twice.
+                cursor.execute(
+                    f"SELECT 1 FROM {_table(UnitStatus)} WHERE campaign_id = %s "
+                    f"AND unit_id IN {_in(self.unit_ids)} ORDER BY unit_id FOR UPDATE",
+                    self.params,
+                )
+        self.before = self._read()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            return False
+        after = self._read()
+        self._apply(self.before[0], after[0])
+        self._apply_days(self.before[1], after[1])
+        return False
+
+    def _apply(self, before: dict, after: dict) -> None:
+        width = len(ROLLUP_SUMS)
+        rows = []
+        for key in before.keys() | after.keys():
+            old = before.get(key, (0,) * width)
+            new = after.get(key, (0,) * width)
+            delta = [(n or 0) - (o or 0) for o, n in zip(old, new, strict=True)]
+            if any(delta):
+                rows.append([self.campaign.pk, *key, *delta])
+        if not rows:
+            return
+        columns = ["campaign_id", "level", "anchor", "kind", *ROLLUP_SUMS]
+        added = ", ".join(f"{c} = {_table(StatusRollup)}.{c} + excluded.{c}" for c in ROLLUP_SUMS)
+        values = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_table(StatusRollup)} ({', '.join(columns)}) VALUES {values} "
+                f"ON CONFLICT (campaign_id, level, anchor, kind) DO UPDATE SET {added}",
+                [value for row in rows for value in row],
+            )
+
+    def _apply_days(self, before: dict, after: dict) -> None:
+        rows = []
+        for key in before.keys() | after.keys():
+            delta = after.get(key, 0) - before.get(key, 0)
+            if delta:
+                rows.append([self.campaign.pk, *key, delta])
+        if not rows:
+            return
+        table = _table(CompletionRollup)
+        values = ", ".join("(%s, %s, %s, %s)" for _ in rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, anchor, completed_on, units) VALUES {values} "
+                f"ON CONFLICT (campaign_id, anchor, completed_on) "
+                f"DO UPDATE SET units = {table}.units + excluded.units",
+                [value for row in rows for value in row],
+            )
