@@ -5,6 +5,10 @@ The statement aggregates each report table once (GROUP BY unit), joins the resul
 and upserts (INSERT … ON CONFLICT DO UPDATE), so its cost grows with the size of the tables, not
 with a query per unit. The same SQL runs on SQLite and PostgreSQL; values that differ between the
 two (dates, timestamps, booleans) go through the backend's own adapters.
+
+It also keeps the rollups (`StatusRollup`, `CompletionRollup`) that the overview reads: a full
+refresh rebuilds them; a refresh of a few units reads those units' share of the rollups before
+and after and adds the difference.
 """
 
 from collections.abc import Iterable
