@@ -18,7 +18,7 @@ from units.models import Unit, UnitKind, User
 from units.selectors import user_scope
 
 from .models import Campaign, CompletionRollup, ReviewStatus, StatusRollup, UnitStatus
-from .services.status import FLAG_COLUMNS
+from .services.status import FLAG_COLUMNS, ROLLUP_SUMS, SUMMED_COLUMNS
 
 STUDY = UnitStatus.StudyState
 
@@ -41,35 +41,10 @@ REPORTING = Q(reporting=True)
 HAS_TASK = Q(tasks_economy__gt=0) | Q(tasks_culture__gt=0) | Q(tasks_society__gt=0)
 
 
-SUMMED = [
-    "tasks_economy",
-    "tasks_culture",
-    "tasks_society",
-    "reports_total",
-    "reports_on_time",
-    "initiatives",
-    "incidents_open",
-    "incidents_stale",
-    "awaiting_review",
-]
-# The figures of the overview; each is a count or a sum, so any set of them adds up.
-FIGURES = [
-    "units",
-    "reporting_units",
-    "on_time",
-    "late",
-    "in_progress",
-    "not_started",
-    "members",
-    "members_covered",
-    "plans_accepted",
-    "plans_waiting",
-    "units_with_task",
-    "units_with_initiative",
-    "units_flagged",
-    *SUMMED,
-    *FLAG_COLUMNS.values(),
-]
+SUMMED = list(SUMMED_COLUMNS)
+# The figures of the overview, which are the rollups' columns: each is a count or a sum, so any
+# set of them adds up.
+FIGURES = list(ROLLUP_SUMS)
 
 
 def _status_aggregates() -> dict:
@@ -396,3 +371,6 @@ def flag_labels(status: UnitStatus) -> list[str]:
     return [
         str(kind.label) for kind, column in FLAG_COLUMNS.items() if getattr(status, column, False)
     ]
+
+
+assert list(ROLLUP_SUMS) == FIGURES, "the overview's figures must be the rollups' columns"

@@ -298,6 +298,18 @@ def refresh_unit_status(
 
 # What each rollup column adds up, as SQL over campaigns_unitstatus (alias s).
 _HAS_TASK = "(s.tasks_economy + s.tasks_culture + s.tasks_society) > 0"
+# Status columns that the overview adds up as they are.
+SUMMED_COLUMNS = (
+    "tasks_economy",
+    "tasks_culture",
+    "tasks_society",
+    "reports_total",
+    "reports_on_time",
+    "initiatives",
+    "incidents_open",
+    "incidents_stale",
+    "awaiting_review",
+)
 ROLLUP_SUMS = {
     "units": "COUNT(*)",
     "reporting_units": "SUM(CASE WHEN s.reporting THEN 1 ELSE 0 END)",
@@ -317,20 +329,7 @@ ROLLUP_SUMS = {
     "units_with_task": f"SUM(CASE WHEN s.reporting AND {_HAS_TASK} THEN 1 ELSE 0 END)",
     "units_with_initiative": "SUM(CASE WHEN s.initiatives > 0 THEN 1 ELSE 0 END)",
     "units_flagged": "SUM(CASE WHEN s.reporting AND s.flags_open > 0 THEN 1 ELSE 0 END)",
-    **{
-        column: f"SUM(s.{column})"
-        for column in (
-            "tasks_economy",
-            "tasks_culture",
-            "tasks_society",
-            "reports_total",
-            "reports_on_time",
-            "initiatives",
-            "incidents_open",
-            "incidents_stale",
-            "awaiting_review",
-        )
-    },
+    **{column: f"SUM(s.{column})" for column in SUMMED_COLUMNS},
     **{column: f"SUM(CASE WHEN s.{column} THEN 1 ELSE 0 END)" for column in FLAG_COLUMNS.values()},
 }
 BRANCH_KEY = "COALESCE(s.branch_id, s.unit_id)"
