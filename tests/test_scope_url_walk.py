@@ -854,10 +854,12 @@ def body_of(response) -> str:
     """The text a person would read in the answer: a page, a CSV, a downloaded file, or every
     cell of a spreadsheet (an .xlsx is a zip: its text cannot be searched as bytes)."""
     if getattr(response, "streaming", False):
+        # Exhausting the content closes the response: the test client does it with the
+        # connection-closing signal receiver detached. Closing it again here would fire that
+        # receiver, which closes the database connection of the test's transaction.
         content = b"".join(
             part.encode() if isinstance(part, str) else part for part in response.streaming_content
         )
-        response.close()
     else:
         content = response.content
     if response.get("Content-Type", "").startswith(XLSX_TYPE) and response.status_code == 200:
@@ -1041,8 +1043,7 @@ def test_the_units_secretary_can_read_record_edit_and_submit_their_own(client, w
         if REPORT_KINDS[kind].file_field:
             download = client.get(url_for("reports:file", code=unit.code, kind=kind, pk=item.pk))
             assert download.status_code == 200
-            assert b"".join(download.streaming_content) == PDF
-            download.close()
+            assert b"".join(download.streaming_content) == PDF  # exhausting it closes it
 
     # Writing: exactly the calls the walk left out for this role, each of which must change the
     # database (a create adds a row, an edit moves the version on, a submit sends it).
