@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
-from units.selectors import get_visible_unit, unit_ancestors, user_scope
+from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_scope
 
 from . import exports
 from .dashboard_selectors import (
@@ -45,12 +45,6 @@ def _scope_and_root(request):
     return scope, root
 
 
-def _breadcrumb(scope, root) -> list:
-    if root is None:
-        return []
-    return [(unit, scope.contains(unit)) for unit in unit_ancestors(root)]
-
-
 @require_GET
 @login_required
 def dashboard(request):
@@ -61,7 +55,7 @@ def dashboard(request):
     context = {
         "campaign": campaign,
         "root": root,
-        "breadcrumb": _breadcrumb(scope, root),
+        "breadcrumb": ancestors_for_breadcrumb(request.user, root) if root else [],
         "last_run": last_engine_run(),
         "engine_failure": last_engine_failure() if scope.is_district else None,
     }
@@ -130,20 +124,20 @@ def dashboard(request):
 
 
 def _table_rows(request):
-    scope, root = _scope_and_root(request)
+    _scope, root = _scope_and_root(request)
     campaign = current_campaign()
     if campaign is None:
         raise Http404
     filters = TableFilters.from_query(request.GET)
     rows = unit_table(statuses_in_scope(user=request.user, campaign=campaign, root=root), filters)
-    return scope, root, campaign, filters, rows
+    return root, campaign, filters, rows
 
 
 @require_GET
 @login_required
 def units_table(request):
     """Every unit in scope with its state per rule; filters, search and sort live in the URL."""
-    scope, root, campaign, filters, rows = _table_rows(request)
+    root, campaign, filters, rows = _table_rows(request)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for status in page.object_list:
         status.flag_names = flag_labels(status)
@@ -155,7 +149,7 @@ def units_table(request):
         {
             "campaign": campaign,
             "root": root,
-            "breadcrumb": _breadcrumb(scope, root),
+            "breadcrumb": ancestors_for_breadcrumb(request.user, root) if root else [],
             "filters": filters,
             "choices": table_choices(),
             "page": page,
@@ -176,7 +170,7 @@ def _export_name(stem_vi: str, stem_en: str, extension: str, root) -> str:
 @login_required
 def export_units(request, extension: str):
     """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
-    _scope, root, _campaign, _filters, rows = _table_rows(request)
+    root, _campaign, _filters, rows = _table_rows(request)
     header, data = exports.unit_table_sheet(rows)
     filename = _export_name("don-vi", "units", extension, root)
     if extension == "csv":

@@ -125,10 +125,9 @@ class EvidenceFormMixin:
     def save(self, commit=True):
         instance = super().save(commit=False)
         for field, name_column in self.evidence_fields.items():
+            # A new file replaces the old one; no file chosen keeps it (there is no "clear").
             uploaded = self.cleaned_data.get(field)
-            if uploaded is False:  # "clear" ticked
-                setattr(instance, name_column, "")
-            elif uploaded is not None and hasattr(uploaded, "display_name"):
+            if uploaded is not None and hasattr(uploaded, "display_name"):
                 setattr(instance, name_column, uploaded.display_name)
         if commit:
             instance.save()

@@ -156,16 +156,6 @@ def study_summary_by_kind(*, campaign: Campaign, within: QuerySet[Unit]) -> list
     return [{**row, "label": labels[row["kind"]]} for row in rows]
 
 
-def open_flag_counts(*, campaign: Campaign, within: QuerySet[Unit]) -> dict[str, int]:
-    rows = (
-        Flag.objects.filter(campaign=campaign, closed_at__isnull=True, unit__in=within.values("pk"))
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("pk"))
-    )
-    return {row["kind"]: row["n"] for row in rows}
-
-
 def failed_mail(*, limit: int) -> list[OutgoingMail]:
     """E-mails the app gave up on, newest first, for the staff to follow up by phone."""
     return list(

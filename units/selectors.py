@@ -98,3 +98,10 @@ def unit_ancestors(unit: Unit) -> list[Unit]:
     steplen = Unit.steplen
     prefixes = [unit.path[: steplen * depth] for depth in range(1, unit.depth)]
     return list(Unit.objects.filter(path__in=prefixes).order_by("depth"))
+
+
+def ancestors_for_breadcrumb(user: User, unit: Unit) -> list[tuple[Unit, bool]]:
+    """The chain above `unit`, each with whether the person may open it: ancestors outside
+    their scope are named but not linked (the link would only 404)."""
+    scope = user_scope(user)
+    return [(ancestor, scope.contains(ancestor)) for ancestor in unit_ancestors(unit)]

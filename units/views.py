@@ -19,7 +19,7 @@ from campaigns.selectors import (
 )
 
 from .models import REPORTING_KINDS
-from .selectors import get_visible_unit, unit_ancestors, user_scope
+from .selectors import ancestors_for_breadcrumb, get_visible_unit, user_scope
 from .services import user_set_language
 
 
@@ -63,8 +63,7 @@ def unit_detail(request, code: str):
     unit = get_visible_unit(request.user, code)
     campaign = current_campaign()
     scope = user_scope(request.user)
-    # Ancestors outside the person's scope are named but not linked: the link would only 404.
-    ancestors = [(ancestor, scope.contains(ancestor)) for ancestor in unit_ancestors(unit)]
+    ancestors = ancestors_for_breadcrumb(request.user, unit)
     context = {
         "unit": unit,
         "campaign": campaign,

@@ -375,3 +375,47 @@ def test_current_campaign_is_the_latest_active_one(db):
 def test_no_active_campaign_gives_none(db):
     CampaignFactory(is_active=False)
     assert current_campaign() is None
+
+
+# The status rows the dashboard reads decide study state in their own SQL; they must agree with
+# the rule above (units_with_study_progress / study_state_of) on every edge.
+
+
+@pytest.mark.parametrize(
+    ("members", "sessions", "expected"),
+    [
+        (40, [(38, BY_DEADLINE)], "on_time"),  # exactly 95 %
+        (40, [(38, DEADLINE)], "on_time"),  # on the deadline day
+        (40, [(38, AFTER_DEADLINE)], "late"),
+        (40, [(30, BY_DEADLINE), (8, AFTER_DEADLINE)], "late"),  # a late make-up completes it
+        (40, [(37, BY_DEADLINE)], "in_progress"),  # a tenth below
+        (40, [], "not_started"),
+        (0, [], "not_started"),  # no members and no session is never "complete"
+        (1000, [(950, BY_DEADLINE)], "on_time"),
+        (1000, [(949, BY_DEADLINE), (1, AFTER_DEADLINE)], "late"),
+    ],
+)
+def test_status_rows_decide_study_state_as_the_rule_does(
+    district, campaign, members, sessions, expected
+):
+    from campaigns.models import UnitStatus
+    from campaigns.selectors import study_state_of, units_with_study_progress
+    from campaigns.services.status import refresh_unit_status
+
+    unit = UnitFactory(parent=district.ward, code="cb-kiem-tra", member_count=members)
+    for attendees, held_on in sessions:
+        session(campaign, unit, attendees, held_on=held_on)
+    StudySessionFactory(  # never counted: not accepted
+        campaign=campaign, unit=unit, attendees=1, members_expected=1, status=ReviewStatus.DRAFT
+    )
+    refresh_unit_status(campaign, unit_ids=[unit.pk])
+    reference = study_state_of(units_with_study_progress(only(unit), campaign).get())
+    status = UnitStatus.objects.get(campaign=campaign, unit=unit)
+    assert reference == expected
+    assert status.study_state == expected
+    completed = [day for _n, day in sessions]
+    if expected in ("on_time", "late"):
+        assert status.study_completed_on == max(completed)
+        assert (status.study_completed_on <= campaign.study_deadline) == (expected == "on_time")
+    else:
+        assert status.study_completed_on is None
