@@ -60,9 +60,9 @@ django.setup()
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from datetime import date
-from campaigns.services import deadline_engine_run, digests_queue_week
-from campaigns.digests import IsoWeek
-from campaigns.emails import build_message
+from campaigns.engine.run import deadline_engine_run
+from campaigns.mail.digests import IsoWeek, digests_queue_week
+from campaigns.mail.messages import build_message
 from campaigns.models import OutgoingMail
 from units.models import User
 

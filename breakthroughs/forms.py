@@ -1,9 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.evidence import EvidenceField
-from campaigns.forms import EvidenceFormMixin, GroupedIntegerField, LocalDateField, ReportForm
 from campaigns.periods import reporting_periods
+from campaigns.reporting.evidence import EvidenceField
+from campaigns.reporting.forms import (
+    EvidenceFormMixin,
+    GroupedIntegerField,
+    LocalDateField,
+    ReportForm,
+)
 
 from .models import BreakthroughTask, Initiative, ProgressReport
 

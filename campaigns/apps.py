@@ -7,4 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        # signals: connects its receivers. tasks: registers the Celery tasks in every process
+        # (the web server too), so the outbox can name its send task instead of importing it.
+        from . import rules, signals, tasks  # noqa: F401
+
+        # R1, R2 and R5; other apps register theirs in their own ready().
+        rules.register()

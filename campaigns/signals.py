@@ -7,8 +7,8 @@ from django.dispatch import receiver
 
 from units.models import Unit
 
+from .engine.status import refresh_unit_status
 from .models import Campaign
-from .services.status import refresh_unit_status
 
 
 @receiver(post_save, sender=Unit, dispatch_uid="campaigns.unit_status_follows_unit")

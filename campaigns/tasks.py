@@ -8,8 +8,15 @@ again; every task is safe to run twice. Time limits stay far below Redis' visibi
 from celery import shared_task
 from django.db import transaction
 
-from . import services
-from .digests import IsoWeek
+from .engine.run import deadline_engine_run
+from .mail.digests import IsoWeek, digests_queue_week
+from .mail.outbox import (
+    TemporaryMailError,
+    outgoing_mail_send,
+    outgoing_mail_sweep,
+    send_after_commit,
+)
+from .mail.reminders import reminders_queue
 
 LIMITS = {"soft_time_limit": 600, "time_limit": 660}
 
@@ -22,13 +29,8 @@ LIMITS = {"soft_time_limit": 600, "time_limit": 660}
     **LIMITS,
 )
 def run_deadline_engine() -> dict:
-    run = services.deadline_engine_run()
+    run = deadline_engine_run()
     return {"run": run.pk, "opened": run.opened, "closed": run.closed}
-
-
-def _enqueue(mail_ids: list[int]) -> None:
-    # After commit: a worker must find the rows the task names.
-    transaction.on_commit(lambda: [send_outgoing_mail.delay(pk) for pk in mail_ids])
 
 
 RETRY = {"autoretry_for": (Exception,), "max_retries": 5, "retry_backoff": 60}
@@ -38,22 +40,22 @@ RETRY = {"autoretry_for": (Exception,), "max_retries": 5, "retry_backoff": 60}
 def queue_weekly_digests(week: str | None = None) -> int:
     iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
     with transaction.atomic():
-        pending = services.digests_queue_week(week=iso_week)
-        _enqueue(pending)
+        pending = digests_queue_week(week=iso_week)
+        send_after_commit(pending)
     return len(pending)
 
 
 @shared_task(name="campaigns.tasks.queue_reminders", **RETRY, **LIMITS)
 def queue_reminders() -> int:
     with transaction.atomic():
-        pending = services.reminders_queue()
-        _enqueue(pending)
+        pending = reminders_queue()
+        send_after_commit(pending)
     return len(pending)
 
 
 @shared_task(
     name="campaigns.tasks.send_outgoing_mail",
-    autoretry_for=(services.TemporaryMailError,),
+    autoretry_for=(TemporaryMailError,),
     max_retries=8,
     retry_backoff=30,
     retry_backoff_max=900,
@@ -62,12 +64,12 @@ def queue_reminders() -> int:
     time_limit=150,
 )
 def send_outgoing_mail(mail_id: int) -> str:
-    return services.outgoing_mail_send(mail_id=mail_id)
+    return outgoing_mail_send(mail_id=mail_id)
 
 
 @shared_task(name="campaigns.tasks.sweep_outgoing_mail", **LIMITS)
 def sweep_outgoing_mail() -> int:
-    stuck = services.outgoing_mail_sweep()
+    stuck = outgoing_mail_sweep()
     for pk in stuck:
         send_outgoing_mail.delay(pk)
     return len(stuck)

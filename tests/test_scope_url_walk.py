@@ -49,7 +49,8 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
-from campaigns.exports import XLSX_TYPE
+from campaigns.dashboard.exports import XLSX_TYPE
+from campaigns.engine.status import refresh_unit_status
 from campaigns.models import (
     Campaign,
     ImplementationPlan,
@@ -58,8 +59,8 @@ from campaigns.models import (
     ReviewStatus,
     StudySession,
 )
-from campaigns.reports import REPORT_KINDS, ReportKindConverter
-from campaigns.services.status import refresh_unit_status
+from campaigns.registry import report_kinds
+from campaigns.reporting.urls import ReportKindConverter
 from dongda.text import fold
 from units.models import Unit, User
 
@@ -97,7 +98,7 @@ STAFF_PAGE = "staff page"  # district office staff only
 UNIT_READ = "unit read"  # /units/<code>/...: see the unit
 ITEM_READ = "item read"  # /units/<code>/<kind>/<pk>/...: see one item of the unit
 UNIT_WRITE = "unit write"  # record a new item for the unit
-TASK_WRITE = "task write"  # record a progress report on one of the unit's tasks
+CHILD_WRITE = "child write"  # record an item under another of the unit's (a task's progress)
 ITEM_WRITE = "item write"  # change one of the unit's items
 ITEM_REVIEW = "item review"  # the district's decision on one item
 
@@ -132,7 +133,7 @@ ROUTES: dict[str, Route] = {
     ),
     "units:detail": Route(UNIT_READ, ("GET",)),
     "reports:new": Route(UNIT_WRITE, ("GET", "POST")),
-    "reports:new_progress": Route(TASK_WRITE, ("GET", "POST")),
+    "reports:new_child": Route(CHILD_WRITE, ("GET", "POST")),
     "reports:detail": Route(ITEM_READ, ("GET",)),
     "reports:file": Route(ITEM_READ, ("GET",)),
     "reports:edit": Route(ITEM_WRITE, ("GET", "POST")),
@@ -141,13 +142,16 @@ ROUTES: dict[str, Route] = {
     "reports:review": Route(ITEM_REVIEW, ("POST",), item_states=("submitted", "accepted")),
 }
 
+REPORT_KINDS = report_kinds()
+
 #: URL parameters the walker can fill, and the converter each must use ("regex" for a named
 #: group of a re_path).
 KNOWN_PARAMS = {
     "code": "SlugConverter",
     "kind": ReportKindConverter.__name__,
     "pk": "IntConverter",
-    "task_pk": "IntConverter",
+    "parent_kind": ReportKindConverter.__name__,
+    "parent_pk": "IntConverter",
     "extension": "regex",
 }
 #: The review decisions that would change an item in each state: a submitted item is accepted
@@ -451,10 +455,10 @@ def expected(role: str, route: Route, method: str, unit_key: str | None, kind: s
         return {200}
     if category == ITEM_READ:
         return {200}  # the file route of a kind without a file is settled by the caller
-    if category in (UNIT_WRITE, TASK_WRITE, ITEM_WRITE):
+    if category in (UNIT_WRITE, CHILD_WRITE, ITEM_WRITE):
         if unit_key not in policy.writes:
             return {403}
-        if category == UNIT_WRITE and REPORT_KINDS[kind].belongs_to_task:
+        if category == UNIT_WRITE and REPORT_KINDS[kind].parent:
             return {404}  # progress reports are recorded from their task's page
         return ALLOWED
     if category == ITEM_REVIEW:
@@ -653,7 +657,7 @@ def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi")
     if unknown:
         raise AssertionError(f"the walker cannot fill {sorted(unknown)} of {pattern.route}")
     params = pattern.params
-    if "pk" in params or "task_pk" in params:
+    if "pk" in params or "parent_pk" in params:
         unit_keys: tuple = REPORTING_UNIT_KEYS  # the root records no reports
     elif "code" in params:
         unit_keys = UNIT_KEYS
@@ -661,7 +665,10 @@ def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi")
         unit_keys = (None, *UNIT_KEYS)
     else:
         unit_keys = (None,)
-    kinds = tuple(REPORT_KINDS) if "kind" in params else (None,)
+    if "parent_kind" in params:  # only the kinds filed under another, under their own parent
+        kinds: tuple = tuple(slug for slug, k in REPORT_KINDS.items() if k.parent)
+    else:
+        kinds = tuple(REPORT_KINDS) if "kind" in params else (None,)
     states = route.item_states if "pk" in params else (None,)
     values = [
         [(name, value) for value in PARAM_VALUES[name]] for name in params if name in PARAM_VALUES
@@ -675,8 +682,10 @@ def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi")
             kwargs["kind"] = kind
         if "pk" in params:
             kwargs["pk"] = world.items[unit_key, kind, state].pk
-        if "task_pk" in params:
-            kwargs["task_pk"] = world.items[unit_key, "tasks", "draft"].pk
+        if "parent_pk" in params:
+            parent = REPORT_KINDS[kind].parent
+            kwargs["parent_kind"] = parent
+            kwargs["parent_pk"] = world.items[unit_key, parent, "draft"].pk
         url = url_for(pattern.name, lang, **kwargs)
         query = dict(route.query)
         if route.unit_in_query and unit_key is not None:
@@ -730,9 +739,9 @@ def _post_data(world, role, name, unit_key, kind, state, decision):
     if category == UNIT_WRITE:
         unit = world.units[unit_key]
         return lambda: report_form_data(kind, unit=unit, campaign=world.campaign)
-    if category == TASK_WRITE:
+    if category == CHILD_WRITE:
         unit = world.units[unit_key]
-        return lambda: report_form_data("reports", unit=unit, campaign=world.campaign)
+        return lambda: report_form_data(kind, unit=unit, campaign=world.campaign)
     if category == SELF_PROFILE:
         user = world.users[role]
 
@@ -1054,11 +1063,11 @@ def test_the_units_secretary_can_read_record_edit_and_submit_their_own(client, w
         by_name.setdefault(call.name, []).append(call)
     assert set(by_name) == {
         "reports:new",
-        "reports:new_progress",
+        "reports:new_child",
         "reports:edit",
         "reports:submit",
     }
-    order = ["reports:new", "reports:new_progress", "reports:edit", "reports:submit"]
+    order = ["reports:new", "reports:new_child", "reports:edit", "reports:submit"]
     for name in order:
         for call in by_name[name]:
             before = snapshot()
@@ -1263,11 +1272,17 @@ def test_a_url_mixing_units_is_404(client, world, role, url_unit, item_unit):
                     data = item_call_data(world, name, item_unit, kind, state, "accept")()
                 check(name, method, url, data, expect)
     # A progress report on another unit's task, under the person's own unit.
-    task_url = url_for("reports:new_progress", code=code, task_pk=world.task(item_unit).pk)
+    task_url = url_for(
+        "reports:new_child",
+        code=code,
+        parent_kind="tasks",
+        parent_pk=world.task(item_unit).pk,
+        kind="reports",
+    )
     gate = url_unit in policy.writes
     form = report_form_data("reports", unit=world.units[url_unit], campaign=world.campaign)
-    check("reports:new_progress", "GET", task_url, None, {404} if gate else {403})
-    check("reports:new_progress", "POST", task_url, form, {404} if gate else {403})
+    check("reports:new_child", "GET", task_url, None, {404} if gate else {403})
+    check("reports:new_child", "POST", task_url, form, {404} if gate else {403})
     assert passed_gate >= len(REPORT_KINDS)  # the item lookup itself was reached
     assert not problems, "\n".join(problems)
 
@@ -1285,7 +1300,11 @@ def test_another_units_one_time_form_key_is_not_theirs_to_reuse(client, world):
         before = type(theirs).objects.filter(pk=theirs.pk).values().get()
         if kind == "reports":
             url = url_for(
-                "reports:new_progress", code=own.code, task_pk=world.task("sibling_ward").pk
+                "reports:new_child",
+                code=own.code,
+                parent_kind="tasks",
+                parent_pk=world.task("sibling_ward").pk,
+                kind="reports",
             )
         else:
             url = url_for("reports:new", code=own.code, kind=kind)

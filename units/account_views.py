@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.emails import user_for_unsubscribe_token
-
 from .models import User
 from .services import user_stop_digests, user_update_profile
+from .tokens import user_for_unsubscribe_token
 
 
 class LoginView(auth_views.LoginView):

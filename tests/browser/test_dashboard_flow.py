@@ -20,9 +20,9 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from campaigns.demo import DEFAULT_PASSWORD, seed_demo
+from campaigns.engine.run import deadline_engine_run
 from campaigns.models import ReviewStatus, UnitStatus
 from campaigns.selectors import current_campaign
-from campaigns.services import deadline_engine_run
 from dongda.text import fold
 from units.models import Unit, UnitKind
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from campaigns.engine.status import refresh_unit_status
 from campaigns.models import ReviewStatus
-from campaigns.services.status import refresh_unit_status
 from tests.factories import TEST_PASSWORD, StudySessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

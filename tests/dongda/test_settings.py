@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from campaigns.services import deadline_engine_run
+from campaigns.engine.run import deadline_engine_run
 from dongda.env import env_email
 
 # Every variable settings.py reads: a subprocess starts from none of them, so that the developer's

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-from campaigns.services import deadline_engine_run
+from campaigns.engine.run import deadline_engine_run
 from tests.conftest import require
 from tests.factories import BreakthroughTaskFactory, StudySessionFactory
 

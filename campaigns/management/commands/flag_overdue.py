@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.services import deadline_engine_run
+from campaigns.engine.run import deadline_engine_run
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from campaigns.digests import IsoWeek
-from campaigns.emails import build_message
+from campaigns.mail.digests import IsoWeek, digests_queue_week
+from campaigns.mail.messages import build_message
+from campaigns.mail.outbox import TemporaryMailError, outgoing_mail_send
 from campaigns.models import OutgoingMail
-from campaigns.services import TemporaryMailError, digests_queue_week, outgoing_mail_send
 
 
 class Command(BaseCommand):

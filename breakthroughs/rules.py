@@ -1,0 +1,217 @@
+"""R3 and R4, declared to the campaign's machinery (`campaigns.registry`):
+
+- R3: each unit chooses at least one key breakthrough task in economy, culture or society by the
+  campaign's selection deadline, and reports its progress every period (a month or a quarter,
+  by the campaign) until the task is due;
+- R4: grassroots organisations, the Front and the mass organisations build new models.
+
+Registered by `BreakthroughsConfig.ready()`; nothing in `campaigns` imports this app.
+"""
+
+from datetime import date
+
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from campaigns.engine.flags import pairs
+from campaigns.engine.status import StatusQuery, end_of_day
+from campaigns.models import Campaign, FlagKind, ReviewStatus
+from campaigns.periods import reporting_periods
+from campaigns.registry import (
+    ChecklistItem,
+    FlagRule,
+    ReportKind,
+    Rule,
+    StatusPart,
+    UnitFacts,
+    deadline_state,
+    register_rule,
+)
+
+from .forms import BreakthroughTaskForm, InitiativeForm, ProgressReportForm
+from .models import BreakthroughTask, Field, Initiative, ProgressReport
+
+# A task counts as chosen once the unit has sent it: waiting for review or accepted.
+CHOSEN = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
+
+TASKS = ReportKind(
+    "tasks",
+    "R3",
+    BreakthroughTask,
+    BreakthroughTaskForm,
+    gettext_lazy("Key breakthrough task"),
+    gettext_lazy("Choose a breakthrough task"),
+    order=30,
+    section_template="breakthroughs/sections/tasks.html",
+    detail_template="breakthroughs/task_reports.html",
+    section_items=lambda items: items.annotate(report_count=Count("reports")).order_by(
+        "due_on", "pk"
+    ),
+)
+PROGRESS_REPORTS = ReportKind(
+    "reports",
+    "R3",
+    ProgressReport,
+    ProgressReportForm,
+    gettext_lazy("Progress report"),
+    gettext_lazy("Report progress"),
+    order=40,
+    file_field="evidence",
+    file_name_field="evidence_name",
+    parent="tasks",
+    parent_field="task",
+)
+INITIATIVES = ReportKind(
+    "initiatives",
+    "R4",
+    Initiative,
+    InitiativeForm,
+    gettext_lazy("New model"),
+    gettext_lazy("Record a new model"),
+    order=50,
+    reporting_units_only=False,
+    section_template="breakthroughs/sections/initiatives.html",
+)
+
+
+def _no_task(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    if today <= campaign.breakthrough_deadline:
+        return []
+    chosen = BreakthroughTask.objects.filter(
+        campaign=campaign, unit=OuterRef("pk"), status__in=CHOSEN
+    )
+    return [pairs(units.filter(~Exists(chosen)))]
+
+
+def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    """One statement per past reporting period (a handful per campaign, never per unit)."""
+    wanted = []
+    for period in reporting_periods(
+        starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
+    ):
+        if today <= period.due_on(campaign.report_grace_days):
+            break
+        reported = ProgressReport.objects.filter(
+            task=OuterRef("pk"), period_start=period.start, status__in=CHOSEN
+        )
+        owing = BreakthroughTask.objects.filter(
+            campaign=campaign,
+            status__in=CHOSEN,
+            unit__in=units,
+            # A task owes the periods from the one it was chosen in up to the one it is due in.
+            created_at__date__lte=period.end,
+            due_on__gte=period.start,
+        ).filter(~Exists(reported))
+        subject = Concat(
+            Value("task:"),
+            Cast("pk", CharField()),
+            Value(f"/{period.start.isoformat()}"),
+            output_field=CharField(),
+        )
+        wanted.append(pairs(owing, unit="unit_id", subject=subject))
+    return wanted
+
+
+def _tasks_status(query: StatusQuery) -> None:
+    campaign = query.campaign
+    chosen = BreakthroughTask.objects.filter(campaign=campaign, status__in=CHOSEN)
+    query.cte(
+        "t",
+        query.only_refreshed(chosen)
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            economy=Count("pk", filter=Q(field=Field.ECONOMY)),
+            culture=Count("pk", filter=Q(field=Field.CULTURE)),
+            society=Count("pk", filter=Q(field=Field.SOCIETY)),
+        ),
+    )
+    query.column("tasks_economy", "COALESCE(t.economy, 0)")
+    query.column("tasks_culture", "COALESCE(t.culture, 0)")
+    query.column("tasks_society", "COALESCE(t.society, 0)")
+
+    # A progress report is on time when it was submitted by the end of its period's due day.
+    on_time = Q()
+    for period in reporting_periods(
+        starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
+    ):
+        due = period.due_on(campaign.report_grace_days)
+        on_time |= Q(period_start=period.start, submitted_at__lt=end_of_day(due))
+    reports = ProgressReport.objects.filter(task__campaign=campaign, status__in=CHOSEN)
+    query.cte(
+        "r",
+        query.only_refreshed(reports)
+        .order_by()
+        .values("unit_id")
+        .annotate(total=Count("pk"), on_time=Count("pk", filter=on_time)),
+    )
+    query.column("reports_total", "COALESCE(r.total, 0)")
+    query.column("reports_on_time", "COALESCE(r.on_time, 0)")
+
+
+def _initiatives_status(query: StatusQuery) -> None:
+    initiatives = Initiative.objects.filter(campaign=query.campaign)
+    query.cte(
+        "i",
+        query.only_refreshed(initiatives).order_by().values("unit_id").annotate(n=Count("pk")),
+    )
+    query.column("initiatives", "COALESCE(i.n, 0)")
+
+
+def _tasks_checklist(facts: UnitFacts) -> ChecklistItem | None:
+    if not facts.reporting:
+        return None
+    tasks = facts.items.get("tasks", [])
+    chosen = [t for t in tasks if t.status in CHOSEN]
+    return ChecklistItem(
+        "R3",
+        _("Key breakthrough task"),
+        deadline_state(
+            done=bool(chosen),
+            due=facts.campaign.breakthrough_deadline,
+            today=facts.today,
+            returned=any(t.status == ReviewStatus.RETURNED for t in tasks),
+        ),
+        ngettext("%(count)d task chosen", "%(count)d tasks chosen", len(chosen))
+        % {"count": len(chosen)},
+        facts.campaign.breakthrough_deadline,
+    )
+
+
+def _initiatives_checklist(facts: UnitFacts) -> ChecklistItem:
+    initiatives = facts.items.get("initiatives", [])
+    return ChecklistItem(
+        "R4",
+        _("New models"),
+        "done" if initiatives else "pending",
+        ngettext("%(count)d new model", "%(count)d new models", len(initiatives))
+        % {"count": len(initiatives)},
+        None,
+    )
+
+
+def register() -> None:
+    register_rule(
+        Rule(
+            "R3",
+            kinds=(TASKS, PROGRESS_REPORTS),
+            flags=(
+                FlagRule(FlagKind.NO_BREAKTHROUGH, _no_task),
+                FlagRule(FlagKind.REPORT_OVERDUE, _report_overdue),
+            ),
+            status=StatusPart(_tasks_status),
+            checklist=_tasks_checklist,
+            demo="breakthroughs.demo.tasks_and_reports",
+        )
+    )
+    register_rule(
+        Rule(
+            "R4",
+            kinds=(INITIATIVES,),
+            status=StatusPart(_initiatives_status),
+            checklist=_initiatives_checklist,
+            demo="breakthroughs.demo.initiatives",
+        )
+    )

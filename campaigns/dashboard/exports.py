@@ -1,0 +1,218 @@
+"""The unit table and the review queue as spreadsheets (.xlsx) and CSV, in the page's language.
+
+Headers and labels are translated when the file is built (the request's language is active);
+dates are real dates shown dd/mm/yyyy, numbers are numbers, so the district can sort and sum in
+Excel. Rows are read with an iterator, so a 100,000-unit export does not hold 100,000 model
+instances at once.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from units.models import UnitKind
+
+from ..engine.status import FLAG_COLUMNS
+from ..models import ReviewStatus, UnitStatus
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_FORMAT = "dd/mm/yyyy"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _localized_name(prefix: str):
+    """The name in the active language, the Vietnamese where the English one is empty."""
+    if translation.get_language() == "en":
+        return Coalesce(
+            NullIf(f"{prefix}name_en", Value("")), f"{prefix}name_vi", output_field=CharField()
+        )
+    return Coalesce(f"{prefix}name_vi", Value(""), output_field=CharField())
+
+
+def unit_table_sheet(rows: QuerySet) -> tuple[list[tuple[str, int]], Iterator[list]]:
+    """(header, width) pairs and the rows of the unit table."""
+    kinds = dict(UnitKind.choices)
+    study = dict(UnitStatus.StudyState.choices)
+    plan = dict(ReviewStatus.choices) | {"": _("Not submitted")}
+    flags = [(column, str(kind.label)) for kind, column in FLAG_COLUMNS.items()]
+    header = [
+        (_("Code"), 18),
+        (_("Unit"), 42),
+        (_("Kind of unit"), 26),
+        (_("Party members"), 12),
+        (_("Attendees in accepted sessions"), 14),
+        (_("Coverage (%)"), 11),
+        (_("Study"), 16),
+        (_("Study completed on"), 14),
+        (_("Implementation plan"), 16),
+        (_("Economy tasks"), 10),
+        (_("Culture tasks"), 10),
+        (_("Society tasks"), 10),
+        (_("Progress reports"), 10),
+        (_("Progress reports on time"), 12),
+        (_("New models"), 10),
+        (_("Open incidents"), 10),
+        (_("Open flags"), 40),
+        (_("Awaiting review"), 10),
+    ]
+    fields = [
+        "unit__code",
+        "display_name",
+        "unit__kind",
+        "members",
+        "attended_total",
+        "study_state",
+        "study_completed_on",
+        "plan_status",
+        "reporting",
+        "tasks_economy",
+        "tasks_culture",
+        "tasks_society",
+        "reports_total",
+        "reports_on_time",
+        "initiatives",
+        "incidents_open",
+        "awaiting_review",
+        *[column for column, _label in flags],
+    ]
+    values = rows.annotate(display_name=_localized_name("unit__")).values(*fields)
+
+    def generate() -> Iterator[list]:
+        for row in values.iterator(chunk_size=2000):
+            members = row["members"]
+            coverage = min(100, round(100 * row["attended_total"] / members)) if members else 0
+            reporting = row["reporting"]
+            yield [
+                row["unit__code"],
+                row["display_name"],
+                str(kinds.get(row["unit__kind"], row["unit__kind"])),
+                members,
+                row["attended_total"] if reporting else None,
+                coverage if reporting else None,
+                str(study[row["study_state"]]) if reporting else "",
+                row["study_completed_on"],
+                str(plan.get(row["plan_status"], "")) if reporting else "",
+                row["tasks_economy"],
+                row["tasks_culture"],
+                row["tasks_society"],
+                row["reports_total"],
+                row["reports_on_time"],
+                row["initiatives"],
+                row["incidents_open"],
+                "; ".join(label for column, label in flags if row[column]),
+                row["awaiting_review"],
+            ]
+
+    return header, generate()
+
+
+def review_queue_sheet(entries) -> tuple[list[tuple[str, int]], Iterator[list]]:
+    header = [
+        (_("Submitted"), 18),
+        (_("Unit code"), 18),
+        (_("Unit"), 42),
+        (_("Rule"), 8),
+        (_("Report"), 24),
+        (_("Title"), 60),
+    ]
+
+    def generate() -> Iterator[list]:
+        for entry in entries:
+            submitted = entry.submitted_at
+            yield [
+                timezone.localtime(submitted).replace(tzinfo=None) if submitted else None,
+                entry.item.unit.code,
+                entry.item.unit.name,
+                entry.kind.rule,
+                str(entry.kind.label),
+                str(entry.item),
+            ]
+
+    return header, generate()
+
+
+def _cell(sheet, value):
+    if isinstance(value, str):
+        if value[:1] != "=":
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        # Text a person typed is text: "=HYPERLINK(…)" must not become a formula in Excel.
+        cell.data_type = "s"
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "dd/mm/yyyy hh:mm"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    return value
+
+
+def xlsx_response(
+    *, filename: str, title: str, header: list[tuple[str, int]], rows: Iterable[list]
+) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    # Set before any row is written: write-only sheets fix their view and widths up front.
+    sheet.freeze_panes = "A2"
+    for index, (_label, width) in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor="B3121B")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    header_cells = []
+    for label, _width in header:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        # Plain values are written as they are (the fast path); only dates (for their format)
+        # and text that looks like a formula (to keep it text) need a styled cell.
+        sheet.append([_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(*, filename: str, header: list[tuple[str, int]], rows: Iterable[list]):
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese correctly; streamed."""
+    writer = csv.writer(_Echo())
+
+    def cell(value):
+        if isinstance(value, datetime):
+            return value.strftime("%d/%m/%Y %H:%M")
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            return "'" + value  # the usual guard against formulas in a CSV opened by Excel
+        return "" if value is None else value
+
+    def generate():
+        yield "\ufeff" + writer.writerow([label for label, _width in header])
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
+
+    response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,256 @@
+"""The pages that show where units stand: the home page, the campaign overview, the unit table,
+the review queue and their exports, and each unit's page.
+
+Everything is read from the status rows of the units in the person's scope: the whole district
+for district roles, a secretary's own subtree for a secretary. `?unit=<code>` narrows any of
+these pages to a committee's subtree (a drill-down), through the same scope.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_GET
+
+from units.models import REPORTING_KINDS
+from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_scope
+
+from ..engine.run import last_engine_failure, last_engine_run
+from ..engine.status import FLAG_COLUMNS
+from ..registry import report_kinds
+from ..reporting.selectors import review_queue as queue_for
+from ..selectors import current_campaign
+from . import exports
+from .selectors import (
+    TableFilters,
+    completion_curve,
+    flag_labels,
+    overview,
+    percent,
+    statuses_in_scope,
+    table_choices,
+    unit_table,
+)
+from .unit_page import unit_page
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@login_required
+def home(request):
+    """District roles land on the overview, a secretary on their unit's page."""
+    scope = user_scope(request.user)
+    if scope.is_district:
+        return redirect("campaigns:dashboard")
+    if scope.home_unit is not None:
+        return redirect("units:detail", code=scope.home_unit.code)
+    return render(request, "campaigns/no_role.html", status=403)
+
+
+@require_GET
+@login_required
+def unit_detail(request, code: str):
+    unit = get_visible_unit(request.user, code)
+    campaign = current_campaign()
+    scope = user_scope(request.user)
+    context = {
+        "unit": unit,
+        "campaign": campaign,
+        "ancestors": ancestors_for_breadcrumb(request.user, unit),
+        "can_write": scope.can_report_for(unit),
+        "reporting": unit.kind in REPORTING_KINDS,
+    }
+    if campaign is not None:
+        context["page"] = unit_page(unit=unit, campaign=campaign, today=timezone.localdate())
+    return render(request, "campaigns/unit_detail.html", context)
+
+
+def _scope_and_root(request):
+    scope = user_scope(request.user)
+    if not scope.assignments:
+        raise PermissionDenied
+    code = request.GET.get("unit", "").strip()
+    root = get_visible_unit(request.user, code) if code else None
+    return scope, root
+
+
+@require_GET
+@login_required
+def dashboard(request):
+    """The campaign overview of everything in the person's scope, or of one committee's
+    subtree with its figures rolled up."""
+    scope, root = _scope_and_root(request)
+    campaign = current_campaign()
+    context = {
+        "campaign": campaign,
+        "root": root,
+        "breadcrumb": ancestors_for_breadcrumb(request.user, root) if root else [],
+        "last_run": last_engine_run(),
+        "engine_failure": last_engine_failure() if scope.is_district else None,
+    }
+    if campaign is None:
+        return render(request, "campaigns/dashboard.html", context)
+    summary = overview(user=request.user, campaign=campaign, root=root)
+    figures, by_kind, by_branch = summary.figures, summary.by_kind, summary.by_branch
+    curve = completion_curve(summary.per_day, campaign=campaign, today=timezone.localdate())
+    fields = [
+        ("economy", _("Economy"), figures["tasks_economy"]),
+        ("culture", _("Culture"), figures["tasks_culture"]),
+        ("society", _("Society"), figures["tasks_society"]),
+    ]
+    flag_rows = [(kind.value, kind.label, figures[column]) for kind, column in FLAG_COLUMNS.items()]
+    context.update(
+        figures=figures,
+        by_kind=by_kind,
+        by_branch=by_branch,
+        fields=fields,
+        flag_rows=flag_rows,
+        curve=curve,
+        curve_rows=list(zip(curve["labels"], curve["values"], strict=True)),
+        percents={
+            "done": percent(figures["done"], figures["reporting_units"]),
+            "covered": percent(figures["members_covered"], figures["members"]),
+            "plans": percent(figures["plans_accepted"], figures["reporting_units"]),
+            "tasks": percent(figures["units_with_task"], figures["reporting_units"]),
+            "reports": percent(figures["reports_on_time"], figures["reports_total"]),
+        },
+        chart_data={
+            "curve": {
+                "labels": curve["labels"],
+                "values": curve["values"],
+                "deadlineIndex": curve["deadline_index"],
+                "target": figures["reporting_units"],
+                "names": {
+                    "done": _("Units study-complete"),
+                    "target": _("All reporting units"),
+                    "deadline": _("Deadline %(date)s")
+                    % {"date": campaign.study_deadline.strftime("%d/%m/%Y")},
+                },
+            },
+            "state": {
+                "labels": [_("On time"), _("Late"), _("In progress"), _("Not started")],
+                "values": [
+                    figures["on_time"],
+                    figures["late"],
+                    figures["in_progress"],
+                    figures["not_started"],
+                ],
+                "colors": ["#198754", "#fd7e14", "#0d6efd", "#dc3545"],
+            },
+            "fields": {
+                "labels": [str(label) for _key, label, _n in fields],
+                "values": [n for _key, _label, n in fields],
+                "colors": ["#b3121b", "#f6c343", "#0d6efd"],
+            },
+            "branches": {
+                "labels": [row["unit"].name for row in by_branch],
+                "done": [row["done_percent"] for row in by_branch],
+                "name": _("Study-complete (%)"),
+            },
+        },
+    )
+    return render(request, "campaigns/dashboard.html", context)
+
+
+def _table_rows(request):
+    _scope, root = _scope_and_root(request)
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    filters = TableFilters.from_query(request.GET)
+    rows = unit_table(statuses_in_scope(user=request.user, campaign=campaign, root=root), filters)
+    return root, campaign, filters, rows
+
+
+@require_GET
+@login_required
+def units_table(request):
+    """Every unit in scope with its state per rule; filters, search and sort live in the URL."""
+    root, campaign, filters, rows = _table_rows(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for status in page.object_list:
+        status.flag_names = flag_labels(status)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "campaigns/units_table.html",
+        {
+            "campaign": campaign,
+            "root": root,
+            "breadcrumb": ancestors_for_breadcrumb(request.user, root) if root else [],
+            "filters": filters,
+            "choices": table_choices(),
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _export_name(stem_vi: str, stem_en: str, extension: str, root) -> str:
+    from django.utils.translation import get_language
+
+    stem = stem_vi if get_language() == "vi" else stem_en
+    scope_part = f"-{root.code}" if root is not None else ""
+    return f"{stem}{scope_part}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+@require_GET
+@login_required
+def export_units(request, extension: str):
+    """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
+    root, _campaign, _filters, rows = _table_rows(request)
+    header, data = exports.unit_table_sheet(rows)
+    filename = _export_name("don-vi", "units", extension, root)
+    if extension == "csv":
+        return exports.csv_response(filename=filename, header=header, rows=data)
+    return exports.xlsx_response(
+        filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
+    )
+
+
+def _staff_queue(request):
+    if not user_scope(request.user).is_staff_reviewer:
+        raise PermissionDenied
+    _scope, root = _scope_and_root(request)
+    campaign = current_campaign()
+    if campaign is None:
+        return None, root, [], {}
+    entries, counts = queue_for(user=request.user, campaign=campaign, root=root, limit=5000)
+    return campaign, root, entries, counts
+
+
+@require_GET
+@login_required
+def review_queue(request):
+    """Everything units have submitted and the district has not yet reviewed, oldest first."""
+    campaign, root, entries, counts = _staff_queue(request)
+    return render(
+        request,
+        "campaigns/review_queue.html",
+        {
+            "campaign": campaign,
+            "root": root,
+            "entries": entries[:200],
+            "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in report_kinds().items()],
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@require_GET
+@login_required
+def export_review_queue(request, extension: str):
+    _campaign, root, entries, _counts = _staff_queue(request)
+    header, data = exports.review_queue_sheet(entries)
+    filename = _export_name("cho-duyet", "review-queue", extension, root)
+    if extension == "csv":
+        return exports.csv_response(filename=filename, header=header, rows=data)
+    return exports.xlsx_response(
+        filename=filename, title=_("Review queue"), header=header, rows=data
+    )

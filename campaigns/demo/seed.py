@@ -1,0 +1,145 @@
+"""`seed_demo`: the Đống Đa demo district, its 2024 campaign and a believable spread of done, late
+and missing reports, optionally grown to N synthetic units for scale tests.
+
+Everything comes from random streams seeded by the one seed (one per rule, drawn in a fixed
+order) and from absolute 2024 dates, so the same arguments give the same rows on any day and on
+any database. Rows are written with bulk_create (no save(), no signals, no history rows): the
+tree's materialized paths are computed here, because add_child per node would take hours at
+100,000 units. Each rule's rows come from the builder its rule names (`Rule.demo`).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.module_loading import import_string
+
+from units.models import Assignment, Unit, User
+
+from ..engine.status import refresh_unit_status
+from ..models import Campaign, DeadlineEngineRun, Flag, UnitStatus
+from ..registry import ReportKind, report_kinds, rules
+from .common import PROGRAMME_VI, DemoContext
+from .district import build_tree, create_units, create_users
+
+DEFAULT_SEED = 2024
+DEFAULT_PASSWORD = "dongda2024"  # noqa: S105 - the documented demo password
+CAMPAIGN_CODE = "cd2024"
+DEMO_LOGINS = ("vanphong", "staff-en", "thuongtruc")
+
+
+class DemoDataExists(Exception):
+    """The database already holds units or demo accounts, and no reset was asked for."""
+
+
+@dataclass
+class Summary:
+    counts: dict[str, int]
+    sample_logins: list[str]
+
+
+def seed_demo(
+    *,
+    units: int | None = None,
+    seed: int = DEFAULT_SEED,
+    password: str = DEFAULT_PASSWORD,
+    reset: bool = False,
+) -> Summary:
+    """Loads the demo district (or exactly `units` units) and its 2024 campaign, all or nothing."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not a secret
+    with transaction.atomic(), translation.override("vi"):
+        if reset:
+            wipe_demo_data()
+        else:
+            _refuse_if_seeded()
+        tree = create_units(nodes=build_tree(rng=rng, total=units))
+        reviewer, secretaries, users = create_users(rng=rng, units=tree, password=password)
+        campaign = create_campaign()
+        counts = {"units": len(tree), "users": users}
+        for rule in rules():
+            if rule.demo is None:
+                continue
+            build = import_string(rule.demo)
+            stream = random.Random(f"{seed}:{rule.code}")  # noqa: S311
+            counts |= build(DemoContext(stream, campaign, tree, reviewer, secretaries))
+        _backdate(campaign)
+        refresh_unit_status(campaign)
+    return Summary(counts, [f"bt-{u.code}" for u in tree[1:3]])
+
+
+def _children_first() -> list[ReportKind]:
+    """The report kinds in an order that deletes them without breaking a foreign key."""
+    kinds = list(report_kinds().values())
+    return [k for k in kinds if k.parent] + [k for k in kinds if not k.parent]
+
+
+def wipe_demo_data() -> None:
+    """Deletes every campaign, report, flag, assignment and unit, and every user except the
+    superusers that are not demo logins (a developer's own admin account survives a reset)."""
+    for kind in _children_first():
+        # Raw DELETE: the ORM would load each row to send post_delete, on which simple_history
+        # writes a "deleted" history row per report; that takes minutes at 100,000 units.
+        for table in (kind.model.history.model._meta.db_table, kind.model._meta.db_table):
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+    Flag.objects.all().delete()
+    UnitStatus.objects.all().delete()
+    DeadlineEngineRun.objects.all().delete()
+    Campaign.objects.all().delete()
+    Assignment.objects.all().delete()
+    Unit.objects.all().delete()
+    User.objects.filter(Q(is_superuser=False) | Q(username__in=DEMO_LOGINS)).delete()
+
+
+def _refuse_if_seeded() -> None:
+    if Unit.objects.exists():
+        raise DemoDataExists("The database already has units; use --reset to replace everything.")
+    demo_users = User.objects.filter(Q(username__in=DEMO_LOGINS) | Q(username__startswith="bt-"))
+    if demo_users.exists() or Campaign.objects.filter(code=CAMPAIGN_CODE).exists():
+        raise DemoDataExists("The demo campaign or demo logins already exist; use --reset.")
+
+
+def create_campaign() -> Campaign:
+    return Campaign.objects.create(
+        code=CAMPAIGN_CODE,
+        year=2024,
+        title_vi=(
+            "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh về xây dựng đội ngũ "
+            "cán bộ quận Đống Đa tiên phong, gương mẫu trong việc giữ nghiêm kỷ luật, kỷ cương và "
+            "trách nhiệm giải quyết công việc trong giai đoạn hiện nay"
+        ),
+        title_en=(
+            "Studying and following Ho Chi Minh's thought, morality and style in building a "
+            "contingent of Dong Da district cadres who lead and set an example in strictly "
+            "upholding discipline and order and in their responsibility for getting work done in "
+            "the present period"
+        ),
+        short_title_vi="Chuyên đề năm 2024",
+        short_title_en="2024 thematic study",
+        starts_on=date(2024, 2, 29),  # the district conference
+        ends_on=date(2024, 12, 31),
+        study_deadline=date(2024, 3, 31),
+        required_study_share=95,
+        plan_deadline=date(2024, 4, 30),
+        breakthrough_deadline=date(2024, 4, 30),
+        report_frequency=Campaign.ReportFrequency.QUARTERLY,
+        report_grace_days=10,
+        incident_age_limit_days=30,
+        linked_programme_vi=PROGRAMME_VI,
+        linked_programme_en="Programme No. 01-CTr/QU on Party building, 2020-2025",
+    )
+
+
+def _backdate(campaign: Campaign) -> None:
+    """created_at and updated_at are auto_now(_add), so bulk_create stamped them with today; move
+    them to the 2024 moments the rows describe, so the data does not depend on when it is loaded."""
+    stamps = {
+        "created_at": F("submitted_at"),
+        "updated_at": Coalesce(F("reviewed_at"), F("submitted_at")),
+    }
+    for kind in report_kinds().values():
+        kind.of_campaign(campaign).update(**stamps)

@@ -1,0 +1,151 @@
+"""Flags in line with the rules: opens the flags that should be open on a day and closes the rest.
+
+Each rule registers, per flag kind, querysets of the (unit, subject) pairs that should have an
+open flag as of a given day (`campaigns.registry.FlagRule`). Two statements per kind then bring
+the table in line, whatever the number of units: an INSERT … SELECT of the wanted pairs that have
+no open flag yet, and an UPDATE closing the open flags that are no longer wanted. So a run is
+idempotent (a second run finds nothing to do), catches up after days without a run (it compares
+with the wanted state, not with yesterday), and two runs at once cannot duplicate a flag: the
+partial unique index `flag_one_open_per_subject` (and `flag_study_late_once`) turns the loser's
+insert into ON CONFLICT DO NOTHING.
+"""
+
+from datetime import date
+
+from django.db import connection
+from django.db.models import CharField, F, QuerySet, Value
+from django.utils import timezone
+
+from units.models import REPORTING_KINDS, Unit
+
+from ..models import Campaign, Flag, FlagKind
+from ..registry import flag_rules
+
+NOTHING = ""
+
+
+def reporting_units() -> QuerySet[Unit]:
+    """The units the deadlines apply to: active party cells and committees."""
+    return Unit.objects.filter(kind__in=REPORTING_KINDS, is_active=True)
+
+
+def pairs(queryset: QuerySet, *, unit: str = "pk", subject=None) -> QuerySet:
+    """Shapes any queryset into the two columns the engine's SQL expects: the unit's id (from the
+    field `unit`) and the flag's subject (empty when the flag is about the unit as a whole)."""
+    subject = subject if subject is not None else Value(NOTHING, output_field=CharField())
+    return (
+        queryset.order_by()
+        .annotate(w_unit=F(unit), w_subject=subject)
+        .values("w_unit", "w_subject")
+    )
+
+
+def wanted_flags(campaign: Campaign, today: date) -> dict[str, list[QuerySet]]:
+    """For each kind, the querysets (unioned) of pairs that should be flagged on `today`.
+    An empty list means: nothing of that kind is due, so every open one closes."""
+    units = reporting_units()
+    wanted: dict[str, list[QuerySet]] = {kind: [] for kind in FlagKind.values}
+    for rule in flag_rules():
+        wanted[rule.kind] += rule.wanted(campaign, today, units)
+    return wanted
+
+
+def _history_only(kind: str) -> bool:
+    return any(rule.history_only for rule in flag_rules() if rule.kind == kind)
+
+
+def _union_sql(querysets: list[QuerySet]) -> tuple[str, list]:
+    parts, params = [], []
+    for queryset in querysets:
+        sql, sql_params = queryset.query.sql_with_params()
+        parts.append(sql)
+        params.extend(sql_params)
+    return " UNION ALL ".join(parts), params
+
+
+FLAG = Flag._meta.db_table
+
+
+def _open_missing(
+    cursor, *, campaign: Campaign, kind: str, wanted_sql: str, params: list, today: date, now
+) -> int:
+    # History ("study completed late"): written once, already closed, never again for that unit.
+    history_only = _history_only(kind)
+    already = "" if history_only else "AND f.closed_at IS NULL"
+    cursor.execute(
+        f"""
+        INSERT INTO {FLAG} (campaign_id, unit_id, kind, subject, opened_on, closed_on,
+                            opened_at, closed_at)
+        SELECT %s, w.w_unit, %s, w.w_subject, %s, %s, %s, %s
+        FROM (SELECT DISTINCT w_unit, w_subject FROM ({wanted_sql}) x) w
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {FLAG} f
+            WHERE f.campaign_id = %s AND f.kind = %s AND f.unit_id = w.w_unit
+              AND f.subject = w.w_subject {already}
+        )
+        ON CONFLICT DO NOTHING
+        """,  # noqa: S608 - table names come from the models; values are parameters
+        [
+            campaign.pk, kind, today,
+            today if history_only else None, now, now if history_only else None,
+            *params,
+            campaign.pk, kind,
+        ],
+    )  # fmt: skip
+    return max(cursor.rowcount, 0)
+
+
+def _close_unwanted(
+    cursor, *, campaign: Campaign, kind: str, wanted_sql: str | None, params: list, today: date, now
+) -> int:
+    # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
+    # NOT IN over an uncorrelated subquery: PostgreSQL evaluates it once into a hash table. (A
+    # NOT EXISTS against the same derived table was re-run for every open flag: quadratic.)
+    keep = (
+        f"AND (unit_id, subject) NOT IN (SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"  # noqa: S608
+        if wanted_sql
+        else ""
+    )
+    # A replayed earlier --today must not close a flag before the day it opened.
+    cursor.execute(
+        f"""
+        UPDATE {FLAG}
+        SET closed_at = %s,
+            closed_on = CASE WHEN opened_on > %s THEN opened_on ELSE %s END
+        WHERE campaign_id = %s AND kind = %s AND closed_at IS NULL {keep}
+        """,  # noqa: S608 - table names come from the models; values are parameters
+        [now, today, today, campaign.pk, kind, *params],
+    )
+    return max(cursor.rowcount, 0)
+
+
+def flags_sync(*, campaign: Campaign, today: date) -> tuple[int, int]:
+    """Opens and closes the campaign's flags as of `today`; returns (opened, closed)."""
+    now = timezone.now()
+    opened = closed = 0
+    with connection.cursor() as cursor:
+        for kind, querysets in wanted_flags(campaign, today).items():
+            if querysets:
+                wanted_sql, params = _union_sql(querysets)
+                opened += _open_missing(
+                    cursor,
+                    campaign=campaign,
+                    kind=kind,
+                    wanted_sql=wanted_sql,
+                    params=params,
+                    today=today,
+                    now=now,
+                )
+            else:
+                wanted_sql, params = None, []
+            if not _history_only(kind):
+                closed += _close_unwanted(
+                    cursor,
+                    campaign=campaign,
+                    kind=kind,
+                    wanted_sql=wanted_sql,
+                    params=params,
+                    today=today,
+                    now=now,
+                )
+    return opened, closed

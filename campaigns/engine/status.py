@@ -1,0 +1,402 @@
+"""Keeps `UnitStatus` current: one statement rebuilds the rows of a campaign, for every unit or
+for the few a report service just touched.
+
+The statement aggregates each report table once (GROUP BY unit), joins the results to the units
+and upserts (INSERT … ON CONFLICT DO UPDATE), so its cost grows with the size of the tables, not
+with a query per unit. The same SQL runs on SQLite and PostgreSQL; values that differ between the
+two (dates, timestamps, booleans) go through the backend's own adapters.
+
+The statement is assembled here, but each rule supplies its own part (`StatusPart`, registered
+with the rule in `campaigns.registry`): a CTE of one row per unit and the status columns it
+fills. What belongs to no rule is built here: the unit's place in the tree, the items awaiting
+review (from every report kind) and the open flags.
+
+It also keeps the rollups (`StatusRollup`, `CompletionRollup`) that the overview reads: a full
+refresh rebuilds them; a refresh of a few units reads those units' share of the rollups before
+and after and adds the difference.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from units.models import REPORTING_KINDS, Unit
+
+from ..models import (
+    Campaign,
+    CompletionRollup,
+    Flag,
+    FlagKind,
+    ReviewStatus,
+    StatusRollup,
+    UnitStatus,
+)
+from ..registry import report_kinds, rules
+
+FLAG_COLUMNS = {
+    FlagKind.STUDY_OVERDUE: "flag_study_overdue",
+    FlagKind.PLAN_MISSING: "flag_plan_missing",
+    FlagKind.NO_BREAKTHROUGH: "flag_no_breakthrough",
+    FlagKind.REPORT_OVERDUE: "flag_report_overdue",
+    FlagKind.STALE_INCIDENT: "flag_stale_incident",
+}
+# Filled here for every unit, whatever the rules; the SELECT lists them first, in this order.
+OWN_COLUMNS = ["campaign_id", "unit_id", "branch_id", "path", "kind", "reporting", "members"]
+COLUMNS = OWN_COLUMNS + [
+    field.column
+    for field in UnitStatus._meta.concrete_fields
+    if not field.primary_key and field.column not in OWN_COLUMNS
+]
+
+
+def table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values: list) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` in the deployment's time zone: a report submitted before it
+    was submitted on or before that calendar day."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def sql_date(day: date):
+    return connection.ops.adapt_datefield_value(day)
+
+
+class StatusQuery:
+    """The upsert being assembled; what a rule's `StatusPart.build` receives.
+
+    A part adds a CTE named `alias` with one row per unit (column `unit_id`, LEFT JOINed to the
+    units) and sets the status columns it fills, as SQL over that alias and over `u` (the units:
+    id, path, depth, kind, member_count, is_active, reporting)."""
+
+    def __init__(self, campaign: Campaign, unit_ids: list[int] | None, today: date):
+        self.campaign = campaign
+        self.unit_ids = unit_ids
+        self.today = today
+        self._ctes: list[tuple[str, str, list, bool]] = []
+        self._columns: dict[str, tuple[str, list]] = {}
+
+    def units(self, column: str) -> tuple[str, list]:
+        """ " AND <column> IN (…)" for the units being refreshed; nothing when all are."""
+        if self.unit_ids is None:
+            return "", []
+        return f" AND {column} IN {_in(self.unit_ids)}", list(self.unit_ids)
+
+    def only_refreshed(self, queryset: QuerySet, field: str = "unit_id") -> QuerySet:
+        """The same narrowing for a queryset."""
+        if self.unit_ids is None:
+            return queryset
+        return queryset.filter(**{f"{field}__in": self.unit_ids})
+
+    def cte(self, alias: str, sql: "str | QuerySet", *params, join: bool = True) -> None:
+        """Adds `alias AS (sql)`; a queryset is compiled by Django (with its own parameters)."""
+        if isinstance(sql, QuerySet):
+            sql, params = sql.query.sql_with_params()
+        self._ctes.append((alias, sql, list(params), join))
+
+    def column(self, name: str, sql: str, *params) -> None:
+        if name not in COLUMNS or name in OWN_COLUMNS:
+            raise ImproperlyConfigured(f"no rule may fill the status column {name!r}")
+        if name in self._columns:
+            raise ImproperlyConfigured(f"two rules fill the status column {name!r}")
+        self._columns[name] = (sql, list(params))
+
+    def statement(self) -> tuple[str, list]:
+        """The whole upsert and its parameters, in the order their placeholders appear."""
+        kinds = list(REPORTING_KINDS)
+        units_sql, units_params = self.units("id")
+        text = [
+            "WITH u AS (SELECT id, path, depth, kind, member_count, is_active, "
+            f"(kind IN {_in(kinds)} AND is_active) AS reporting "
+            f"FROM {table(Unit)} WHERE 1 = 1{units_sql})"
+        ]
+        params: list = [*kinds, *units_params]
+        for alias, sql, cte_params, _join in self._ctes:
+            text.append(f", {alias} AS ({sql})")
+            params += cte_params
+
+        values: list[str] = []
+        params.append(self.campaign.pk)  # the SELECT's first value
+        for column in COLUMNS:
+            if column in OWN_COLUMNS:
+                continue
+            sql, column_params = self._value_of(column)
+            values.append(sql)
+            params += column_params
+        params.append(2 * Unit.steplen)  # the branch: the unit's ancestor at depth 2
+        joins = " ".join(
+            f"LEFT JOIN {alias} ON {alias}.unit_id = u.id"
+            for alias, _sql, _params, join in self._ctes
+            if join
+        )
+        update = ", ".join(
+            f"{c} = excluded.{c}" for c in COLUMNS if c not in ("campaign_id", "unit_id")
+        )
+        text.append(
+            f" INSERT INTO {table(UnitStatus)} ({', '.join(COLUMNS)}) "
+            "SELECT %s, u.id, b.id, u.path, u.kind, u.reporting, u.member_count, "
+            f"{', '.join(values)} FROM u "
+            f"LEFT JOIN {table(Unit)} b ON u.depth >= 2 AND b.path = SUBSTR(u.path, 1, %s) "
+            f"{joins} "
+            # SQLite needs a WHERE before ON CONFLICT after a join; it changes nothing.
+            f"WHERE 1 = 1 ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {update}"
+        )
+        return "".join(text), params
+
+    def _value_of(self, column: str) -> tuple[str, list]:
+        if column in self._columns:
+            return self._columns[column]
+        if column == "refreshed_at":
+            return "%s", [connection.ops.adapt_datetimefield_value(timezone.now())]
+        field = UnitStatus._meta.get_field(column.removesuffix("_id"))
+        if field.null:
+            return "NULL", []
+        if not field.has_default():
+            raise ImproperlyConfigured(f"no rule fills the status column {column!r}")
+        return "%s", [field.get_default()]
+
+
+def _awaiting_review(query: StatusQuery) -> None:
+    """Items of every report kind waiting for the district's review, per unit."""
+    parts, params = [], []
+    for kind in report_kinds().values():
+        waiting = query.only_refreshed(
+            kind.of_campaign(query.campaign).filter(status=ReviewStatus.SUBMITTED)
+        ).order_by().values("unit_id")
+        sql, sql_params = waiting.query.sql_with_params()
+        parts.append(sql)
+        params += sql_params
+    if not parts:
+        return
+    query.cte(
+        "q",
+        f"SELECT w.unit_id, COUNT(*) AS n FROM ({' UNION ALL '.join(parts)}) w GROUP BY w.unit_id",
+        *params,
+    )
+    query.column("awaiting_review", "COALESCE(q.n, 0)")
+
+
+def _open_flags(query: StatusQuery) -> None:
+    cases = ", ".join(
+        f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {column}"
+        for column in FLAG_COLUMNS.values()
+    )
+    units_sql, units_params = query.units("unit_id")
+    query.cte(
+        "f",
+        f"SELECT unit_id, COUNT(*) AS n, {cases} FROM {table(Flag)} "
+        f"WHERE campaign_id = %s AND closed_at IS NULL AND kind <> %s{units_sql} GROUP BY unit_id",
+        *[kind.value for kind in FLAG_COLUMNS],
+        query.campaign.pk,
+        FlagKind.STUDY_LATE.value,
+        *units_params,
+    )
+    query.column("flags_open", "COALESCE(f.n, 0)")
+    for column in FLAG_COLUMNS.values():
+        query.column(column, f"COALESCE(f.{column}, 0) > 0")
+
+
+def refresh_unit_status(
+    campaign: Campaign, *, unit_ids: Iterable[int] | None = None, today: date | None = None
+) -> None:
+    """Rebuilds the status rows of `campaign` for `unit_ids` (every unit when None) from the
+    reports and the open flags."""
+    today = today or timezone.localdate()
+    ids = None if unit_ids is None else sorted(set(unit_ids))
+    if ids == []:
+        return
+    query = StatusQuery(campaign, ids, today)
+    for rule in rules():
+        if rule.status is not None:
+            rule.status.build(query)
+    _awaiting_review(query)
+    _open_flags(query)
+    sql, params = query.statement()
+    if ids is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        rebuild_rollups(campaign)
+        return
+    with _RollupDelta(campaign, ids), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# What each rollup column adds up, as SQL over campaigns_unitstatus (alias s).
+_HAS_TASK = "(s.tasks_economy + s.tasks_culture + s.tasks_society) > 0"
+# Status columns that the overview adds up as they are.
+SUMMED_COLUMNS = (
+    "tasks_economy",
+    "tasks_culture",
+    "tasks_society",
+    "reports_total",
+    "reports_on_time",
+    "initiatives",
+    "incidents_open",
+    "incidents_stale",
+    "awaiting_review",
+)
+ROLLUP_SUMS = {
+    "units": "COUNT(*)",
+    "reporting_units": "SUM(CASE WHEN s.reporting THEN 1 ELSE 0 END)",
+    "on_time": "SUM(CASE WHEN s.study_state = 'on_time' THEN 1 ELSE 0 END)",
+    "late": "SUM(CASE WHEN s.study_state = 'late' THEN 1 ELSE 0 END)",
+    "in_progress": "SUM(CASE WHEN s.study_state = 'in_progress' THEN 1 ELSE 0 END)",
+    "not_started": "SUM(CASE WHEN s.study_state = 'not_started' THEN 1 ELSE 0 END)",
+    "members": "SUM(CASE WHEN s.reporting THEN s.members ELSE 0 END)",
+    # A unit that studied twice covers its own members once.
+    "members_covered": (
+        "SUM(CASE WHEN s.reporting THEN "
+        "CASE WHEN s.attended_total < s.members THEN s.attended_total ELSE s.members END "
+        "ELSE 0 END)"
+    ),
+    "plans_accepted": "SUM(CASE WHEN s.reporting AND s.plan_status = 'accepted' THEN 1 ELSE 0 END)",
+    "plans_waiting": "SUM(CASE WHEN s.reporting AND s.plan_status = 'submitted' THEN 1 ELSE 0 END)",
+    "units_with_task": f"SUM(CASE WHEN s.reporting AND {_HAS_TASK} THEN 1 ELSE 0 END)",
+    "units_with_initiative": "SUM(CASE WHEN s.initiatives > 0 THEN 1 ELSE 0 END)",
+    "units_flagged": "SUM(CASE WHEN s.reporting AND s.flags_open > 0 THEN 1 ELSE 0 END)",
+    **{column: f"SUM(s.{column})" for column in SUMMED_COLUMNS},
+    **{column: f"SUM(CASE WHEN s.{column} THEN 1 ELSE 0 END)" for column in FLAG_COLUMNS.values()},
+}
+BRANCH_KEY = "COALESCE(s.branch_id, s.unit_id)"
+
+
+def _contributions_sql(where: str) -> str:
+    """What the status rows matching `where` add to each rollup row: (level, anchor, kind,
+    *sums) for the branch rows per kind, the branch rows of all kinds, and the tree rows."""
+    sums = ", ".join(ROLLUP_SUMS.values())
+    tree = f"JOIN {table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen})"
+    status = table(UnitStatus)
+    return (
+        f"SELECT 'b', {BRANCH_KEY}, s.kind, {sums} FROM {status} s WHERE {where} "
+        f"GROUP BY {BRANCH_KEY}, s.kind "
+        f"UNION ALL SELECT 'b', {BRANCH_KEY}, '', {sums} FROM {status} s WHERE {where} "
+        f"GROUP BY {BRANCH_KEY} "
+        f"UNION ALL SELECT 't', t.id, s.kind, {sums} FROM {status} s {tree} WHERE {where} "
+        "GROUP BY t.id, s.kind"
+    )
+
+
+def _completions_sql(where: str) -> str:
+    return (
+        f"SELECT t.id, s.study_completed_on, COUNT(*) FROM {table(UnitStatus)} s "
+        f"JOIN {table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen}) "
+        f"WHERE {where} AND s.reporting AND s.study_completed_on IS NOT NULL "
+        "GROUP BY t.id, s.study_completed_on"
+    )
+
+
+ROLLUP_LOCK = 2_024_001
+
+
+def rebuild_rollups(campaign: Campaign) -> None:
+    """Every rollup row of the campaign, from scratch (after a full status refresh)."""
+    rollup, completions = table(StatusRollup), table(CompletionRollup)
+    columns = ", ".join(ROLLUP_SUMS)
+    where = "s.campaign_id = %s"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Waits for the refreshes of single units under way, and keeps new ones out.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
+        cursor.execute(f"DELETE FROM {rollup} WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute(
+            f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
+            f"SELECT c.*, %s FROM ({_contributions_sql(where)}) c",
+            [campaign.pk, campaign.pk, campaign.pk, campaign.pk],
+        )
+        cursor.execute(f"DELETE FROM {completions} WHERE campaign_id = %s", [campaign.pk])
+        cursor.execute(
+            f"INSERT INTO {completions} (anchor, completed_on, units, campaign_id) "
+            f"SELECT c.*, %s FROM ({_completions_sql(where)}) c",
+            [campaign.pk, campaign.pk],
+        )
+
+
+class _RollupDelta:
+    """The rollup rows' share of a few units, read before and after their status rows change;
+    the difference is then added to the rollups."""
+
+    def __init__(self, campaign: Campaign, unit_ids: list[int]):
+        self.campaign = campaign
+        self.unit_ids = unit_ids
+        self.where = f"s.campaign_id = %s AND s.unit_id IN {_in(unit_ids)}"
+        self.params = [campaign.pk, *unit_ids]
+
+    def _read(self) -> tuple[dict, dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(_contributions_sql(self.where), self.params * 3)
+            shares = {tuple(row[:3]): row[3:] for row in cursor.fetchall()}
+            cursor.execute(_completions_sql(self.where), self.params)
+            days = {tuple(row[:2]): row[2] for row in cursor.fetchall()}
+        return shares, days
+
+    def __enter__(self):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, self.campaign.pk]
+                )
+                # Two refreshes of the same unit take turns: the second reads the rows the
+                # first committed, so neither difference is counted twice.
+                cursor.execute(
+                    f"SELECT 1 FROM {table(UnitStatus)} WHERE campaign_id = %s "
+                    f"AND unit_id IN {_in(self.unit_ids)} ORDER BY unit_id FOR UPDATE",
+                    self.params,
+                )
+        self.before = self._read()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            return False
+        after = self._read()
+        self._apply(self.before[0], after[0])
+        self._apply_days(self.before[1], after[1])
+        return False
+
+    def _apply(self, before: dict, after: dict) -> None:
+        width = len(ROLLUP_SUMS)
+        rows = []
+        for key in before.keys() | after.keys():
+            old = before.get(key, (0,) * width)
+            new = after.get(key, (0,) * width)
+            delta = [(n or 0) - (o or 0) for o, n in zip(old, new, strict=True)]
+            if any(delta):
+                rows.append([self.campaign.pk, *key, *delta])
+        if not rows:
+            return
+        columns = ["campaign_id", "level", "anchor", "kind", *ROLLUP_SUMS]
+        added = ", ".join(f"{c} = {table(StatusRollup)}.{c} + excluded.{c}" for c in ROLLUP_SUMS)
+        values = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table(StatusRollup)} ({', '.join(columns)}) VALUES {values} "
+                f"ON CONFLICT (campaign_id, level, anchor, kind) DO UPDATE SET {added}",
+                [value for row in rows for value in row],
+            )
+
+    def _apply_days(self, before: dict, after: dict) -> None:
+        rows = []
+        for key in before.keys() | after.keys():
+            delta = after.get(key, 0) - before.get(key, 0)
+            if delta:
+                rows.append([self.campaign.pk, *key, delta])
+        if not rows:
+            return
+        days = table(CompletionRollup)
+        values = ", ".join("(%s, %s, %s, %s)" for _ in rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {days} (campaign_id, anchor, completed_on, units) VALUES {values} "
+                f"ON CONFLICT (campaign_id, anchor, completed_on) "
+                f"DO UPDATE SET units = {days}.units + excluded.units",
+                [value for row in rows for value in row],
+            )

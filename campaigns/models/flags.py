@@ -1,0 +1,98 @@
+"""Flags (facts that a unit is behind) and the record of each deadline-engine run."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from units.models import Unit
+
+from .campaign import Campaign
+
+
+class FlagKind(models.TextChoices):
+    STUDY_OVERDUE = "study_overdue", _("Study overdue")
+    STUDY_LATE = "study_late", _("Study completed late")
+    PLAN_MISSING = "plan_missing", _("Implementation plan missing")
+    NO_BREAKTHROUGH = "no_breakthrough", _("No breakthrough task")
+    REPORT_OVERDUE = "report_overdue", _("Progress report overdue")
+    STALE_INCIDENT = "stale_incident", _("Stale incident")
+
+
+class Flag(models.Model):
+    """A fact that a unit is behind. Opened and closed by the deadline engine, never duplicated:
+    at most one open flag per (campaign, unit, kind, subject); closed ones stay as history."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="flags", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="flags", verbose_name=_("unit")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=FlagKind.choices)
+    # What the flag is about beyond the unit, e.g. "task:12/2024-Q2" or "incident:7"; empty when
+    # the flag is about the unit as a whole.
+    subject = models.CharField(_("subject"), max_length=64, blank=True, default="")
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-opened_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "kind", "subject"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_one_open_per_subject",
+            ),
+            # "Study late" is history written once per unit; two engine runs at the same moment
+            # must not both write it.
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "kind", "subject"],
+                condition=Q(kind="study_late"),
+                name="flag_study_late_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="flag_closed_after_opened",
+            ),
+        ]
+        indexes = [
+            # The dashboard and digests read open flags of a campaign.
+            models.Index(
+                fields=["campaign", "kind"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_open_idx",
+            ),
+            # A unit's page and a unit's digest read the open flags of a few units.
+            models.Index(
+                fields=["unit", "campaign"],
+                condition=Q(closed_at__isnull=True),
+                name="flag_open_unit_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}"
+
+
+class DeadlineEngineRun(models.Model):
+    """One pass of the deadline engine; /healthz reports the age of the newest finished one."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("deadline engine run")
+        verbose_name_plural = _("deadline engine runs")
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%d/%m/%Y}: +{self.opened} / -{self.closed}"

@@ -1,0 +1,211 @@
+"""The rules of a campaign (R1-R6 in docs/PRODUCT.md) and what each plugs into the machinery.
+
+The machinery (the report pages and review, the deadline engine, the status rows behind the
+dashboard, the unit page, the demo) is written once, here in `campaigns`, and knows no rule in
+particular: it iterates over the rules registered below. Each rule is declared by the app that
+owns its data, in that app's `AppConfig.ready()`: `campaigns.rules` declares R1, R2 and R5,
+`breakthroughs.rules` declares R3 and R4. That is what lets `breakthroughs` build on `campaigns`
+without `campaigns` ever importing `breakthroughs`.
+
+A rule declares:
+- its report kinds (`ReportKind`): what a unit records for it, with which form, under which URL;
+- its flags (`FlagRule`): for one flag kind, which (unit, subject) pairs should be open on a day;
+- its part of the status row (`StatusPart`): one CTE of the status upsert and the columns it fills;
+- its line on a unit's checklist;
+- where its demo data comes from (a dotted path, imported by `seed_demo` only).
+
+This module is on the campaign's lowest floor: it imports models only, and holds plain data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model, QuerySet
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from units.models import Unit
+
+    from .models import Campaign
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """One kind of report a unit records and the district reviews. Its slug is the URL segment:
+    /<lang>/units/<code>/<slug>/…"""
+
+    slug: str
+    rule: str
+    model: type[Model]
+    form_class: type
+    label: Promise
+    add_label: Promise
+    #: Position in lists of kinds (review queue counts, the unit page's sections).
+    order: int
+    file_field: str | None = None
+    file_name_field: str | None = None
+    #: Only party cells and committees record it; otherwise every unit does (R4).
+    reporting_units_only: bool = True
+    #: At most one per unit and campaign (the implementation plan).
+    one_per_unit: bool = False
+    #: Filed under an item of another kind (a progress report under its task): that kind's
+    #: slug and this model's foreign key to it. Such an item reaches its campaign through it.
+    parent: str | None = None
+    parent_field: str | None = None
+    #: The unit page's section listing the unit's items of this kind (None: not listed there).
+    section_template: str | None = None
+    #: The section spans the page's width rather than half of it.
+    section_wide: bool = False
+    #: What the item's own page adds below its details (a task lists its progress reports).
+    detail_template: str | None = None
+    #: Narrows, orders and annotates the unit's items for its section; the default keeps the
+    #: model's ordering and the newest 50.
+    section_items: Callable[[QuerySet], QuerySet] | None = None
+
+    @property
+    def model_label(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def campaign_lookup(self) -> str:
+        """The ORM path from an item to its campaign."""
+        return f"{self.parent_field}__campaign" if self.parent else "campaign"
+
+    def campaign_id_of(self, item: Model) -> int:
+        if self.parent:
+            return getattr(item, self.parent_field).campaign_id
+        return item.campaign_id
+
+    def of_campaign(self, campaign: "Campaign | int") -> QuerySet:
+        return self.model.objects.filter(**{self.campaign_lookup: campaign})
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """Which (unit, subject) pairs should carry an open flag of `kind` on a day.
+
+    `wanted(campaign, today, units)` returns querysets (unioned by the engine) with two columns,
+    the unit's id and the subject, shaped by `campaigns.engine.flags.pairs`; `units` are the
+    active units that report (R1-R3, R5). An empty list means: nothing of this kind is due, so
+    every open flag of it closes."""
+
+    kind: str
+    wanted: Callable[["Campaign", date, QuerySet], list[QuerySet]]
+    #: Written once, already closed, and never again for that unit ("study completed late").
+    history_only: bool = False
+
+
+@dataclass(frozen=True)
+class StatusPart:
+    """A rule's share of the status upsert (`campaigns.engine.status`): `build(query)` adds one
+    CTE of one row per unit (`unit_id`, …) and says which status columns it fills, with SQL
+    over that CTE. Columns that no part fills keep their defaults."""
+
+    build: Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    rule: str
+    title: str
+    state: str  # done / pending / overdue / returned
+    detail: str
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """What the unit page knows when it asks each rule for its checklist line."""
+
+    unit: "Unit"
+    campaign: "Campaign"
+    today: date
+    reporting: bool
+    #: The unit's items per report kind slug (as listed on the page).
+    items: dict[str, list]
+    #: R1's figures: attended_total, attended_by_deadline, required_attendance, study_state.
+    study: dict
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    kinds: tuple[ReportKind, ...] = ()
+    flags: tuple[FlagRule, ...] = ()
+    status: StatusPart | None = None
+    checklist: Callable[[UnitFacts], ChecklistItem | None] | None = None
+    #: Dotted path of `build(demo) -> dict[str, int]`, which adds the rule's demo rows.
+    demo: str | None = None
+
+
+_RULES: dict[str, Rule] = {}
+
+
+def register_rule(rule: Rule) -> None:
+    """Called from an app's ready(); registering the same rule again (a test runner's second
+    setup) replaces it rather than doubling it."""
+    _RULES[rule.code] = rule
+    _report_kinds.cache_clear()
+
+
+def rules() -> list[Rule]:
+    return [_RULES[code] for code in sorted(_RULES)]
+
+
+def flag_rules() -> list[FlagRule]:
+    return [flag for rule in rules() for flag in rule.flags]
+
+
+class _KindCache:
+    """The report kinds by slug, in their order; rebuilt when a rule is registered."""
+
+    def __init__(self):
+        self.value: dict[str, ReportKind] | None = None
+
+    def __call__(self) -> dict[str, ReportKind]:
+        if self.value is None:
+            kinds = sorted(
+                (kind for rule in _RULES.values() for kind in rule.kinds), key=lambda k: k.order
+            )
+            self.value = {kind.slug: kind for kind in kinds}
+        return self.value
+
+    def cache_clear(self) -> None:
+        self.value = None
+
+
+_report_kinds = _KindCache()
+
+
+def report_kinds() -> dict[str, ReportKind]:
+    return _report_kinds()
+
+
+def report_kind(slug: str) -> ReportKind:
+    return _report_kinds()[slug]
+
+
+def kind_of(item: Model) -> ReportKind:
+    kind = kind_for_model(item._meta.label_lower)
+    if kind is None:
+        raise LookupError(f"no report kind is registered for {item._meta.label}")
+    return kind
+
+
+def kind_for_model(label: str) -> ReportKind | None:
+    return next((k for k in _report_kinds().values() if k.model_label == label), None)
+
+
+def child_kinds(kind: ReportKind) -> list[ReportKind]:
+    return [k for k in _report_kinds().values() if k.parent == kind.slug]
+
+
+def deadline_state(*, done: bool, due: date, today: date, returned: bool = False) -> str:
+    """A checklist line's state for something due on `due`: done, returned, overdue or pending."""
+    if done:
+        return "done"
+    if returned:
+        return "returned"
+    return "overdue" if today > due else "pending"

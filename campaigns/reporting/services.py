@@ -1,0 +1,167 @@
+"""Writes on the reports units submit: create, edit, submit, review.
+
+Two rules hold for every one of them:
+- Nothing is overwritten silently. Each write first moves the row's `version` on with a
+  conditional UPDATE (... WHERE version = the version the person's page showed); if someone else
+  saved in between, no row matches and the write is refused with the other version to look at.
+  The UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, so two saves cannot
+  both pass the check.
+- Every change is a `save()` (not a bare UPDATE), so django-simple-history records who did what;
+  `_change_reason` names the step for the item's history.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from units.models import Unit, User
+
+from ..engine.status import refresh_unit_status
+from ..mail.outbox import returned_notice_queue
+from ..models import Campaign, ReviewStatus
+from ..registry import kind_of
+
+EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+
+
+class EditConflict(Exception):
+    """Someone else changed the item since the person opened it; `current` is their version."""
+
+    def __init__(self, current: Model):
+        super().__init__("edit conflict")
+        self.current = current
+
+
+class ReportStateError(Exception):
+    """The step does not apply to the item in its present state (e.g. editing an accepted
+    report, or submitting twice); `current` is the item as it now stands."""
+
+    def __init__(self, current: Model):
+        super().__init__("wrong state")
+        self.current = current
+
+
+class DuplicateReport(Exception):
+    """The unit already has the one item of this kind it may have (its implementation plan)."""
+
+    def __init__(self, existing: Model):
+        super().__init__("duplicate")
+        self.existing = existing
+
+
+def _claim(item: Model, *, expected_version: int, allowed: tuple[str, ...]) -> Model:
+    """Moves the version on if it is still `expected_version` and the state allows the step;
+    returns the fresh row, or raises EditConflict / ReportStateError."""
+    model = type(item)
+    won = model.objects.filter(pk=item.pk, version=expected_version, status__in=allowed).update(
+        version=F("version") + 1
+    )
+    current = model.objects.get(pk=item.pk)
+    if not won:
+        if current.version != expected_version:
+            raise EditConflict(current)
+        raise ReportStateError(current)
+    return current
+
+
+def _refresh_status_of(item: Model) -> None:
+    """The unit's dashboard row follows its reports within the same transaction."""
+    campaign_id = kind_of(item).campaign_id_of(item)
+    refresh_unit_status(Campaign.objects.get(pk=campaign_id), unit_ids=[item.unit_id])
+
+
+@transaction.atomic
+def report_create(
+    *,
+    form,
+    unit: Unit,
+    campaign: Campaign,
+    user: User,
+    parent: Model | None = None,
+) -> tuple[Model, bool]:
+    """Saves a new draft from a valid form. Returns (item, created); a form sent twice (its
+    one-time key already used by this unit) returns the first item and creates nothing. An item
+    filed under another (a progress report under its task) is given its `parent`, and reaches
+    its campaign through it."""
+    model = form._meta.model
+    kind = kind_of(form.instance)
+    key = form.cleaned_data.get("submission_key")
+    if key:
+        earlier = model.objects.filter(submission_key=key).first()
+        if earlier is not None:
+            if earlier.unit_id == unit.pk:
+                return earlier, False
+            key = None  # another unit's key: not ours to reuse, and nothing to tell about it
+    item = form.save(commit=False)
+    item.unit = unit
+    if kind.parent:
+        setattr(item, kind.parent_field, parent)
+    else:
+        item.campaign = campaign
+    item.created_by = user
+    item.submission_key = key
+    item.status = ReviewStatus.DRAFT
+    item.version = 1
+    item._change_reason = "created"
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        if key and (earlier := model.objects.filter(submission_key=key, unit=unit).first()):
+            return earlier, False  # the other click of a double-click won the race
+        if kind.one_per_unit:
+            existing = model.objects.filter(campaign=campaign, unit=unit).first()
+            if existing is not None:
+                raise DuplicateReport(existing) from None
+        raise
+    _refresh_status_of(item)
+    return item, True
+
+
+@transaction.atomic
+def report_update(*, form, item: Model, user: User, expected_version: int) -> Model:
+    """Saves a valid edit form over `item` if nobody changed it since `expected_version`."""
+    current = _claim(item, expected_version=expected_version, allowed=EDITABLE)
+    edited = form.save(commit=False)
+    edited.version = current.version
+    edited.status = current.status
+    edited._change_reason = "edited"
+    edited.save()
+    _refresh_status_of(edited)
+    return edited
+
+
+@transaction.atomic
+def report_submit(*, item: Model, user: User, expected_version: int) -> Model:
+    """Sends a draft (or a returned item, corrected) to the district for review."""
+    current = _claim(item, expected_version=expected_version, allowed=EDITABLE)
+    current.status = ReviewStatus.SUBMITTED
+    current.submitted_at = timezone.now()
+    current._change_reason = "submitted"
+    current.save()
+    _refresh_status_of(current)
+    return current
+
+
+@transaction.atomic
+def report_review(
+    *, item: Model, reviewer: User, accept: bool, comment: str, expected_version: int
+) -> Model:
+    """Accepts a submitted item, or returns it with a comment. Returning also reopens an
+    accepted item (that is how staff unlock one). The unit's secretaries are told by e-mail, in
+    their own language, when something comes back to them."""
+    allowed = (
+        (ReviewStatus.SUBMITTED,) if accept else (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
+    )
+    current = _claim(item, expected_version=expected_version, allowed=allowed)
+    reopened = current.status == ReviewStatus.ACCEPTED
+    current.status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
+    current.review_comment = comment
+    current.reviewed_at = timezone.now()
+    current.reviewed_by = reviewer
+    current._change_reason = "accepted" if accept else ("reopened" if reopened else "returned")
+    current.save()
+    _refresh_status_of(current)
+    if not accept:
+        returned_notice_queue(item=current, campaign_id=kind_of(current).campaign_id_of(current))
+    return current

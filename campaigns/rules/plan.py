@@ -1,0 +1,93 @@
+"""R2: each unit adopts an implementation plan tied to the district's Programme No. 01, by the
+campaign's plan deadline; one plan per unit and campaign."""
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..engine.flags import pairs
+from ..engine.status import StatusQuery, table
+from ..models import Campaign, FlagKind, ImplementationPlan, ReviewStatus
+from ..registry import (
+    ChecklistItem,
+    FlagRule,
+    ReportKind,
+    Rule,
+    StatusPart,
+    UnitFacts,
+    deadline_state,
+)
+from ..reporting.forms import ImplementationPlanForm
+
+PLANS = ReportKind(
+    "plans",
+    "R2",
+    ImplementationPlan,
+    ImplementationPlanForm,
+    gettext_lazy("Implementation plan"),
+    gettext_lazy("Record the implementation plan"),
+    order=20,
+    file_field="document",
+    file_name_field="document_name",
+    one_per_unit=True,
+    section_template="campaigns/sections/plans.html",
+)
+
+
+def _missing(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    if today <= campaign.plan_deadline:
+        return []
+    accepted = ImplementationPlan.objects.filter(
+        campaign=campaign, unit=OuterRef("pk"), status=ReviewStatus.ACCEPTED
+    )
+    return [pairs(units.filter(~Exists(accepted)))]
+
+
+def _status(query: StatusQuery) -> None:
+    units_sql, units_params = query.units("unit_id")
+    query.cte(
+        "p",
+        f"SELECT unit_id, MAX(status) AS status FROM {table(ImplementationPlan)} "
+        f"WHERE campaign_id = %s{units_sql} GROUP BY unit_id",
+        query.campaign.pk,
+        *units_params,
+    )
+    query.column("plan_status", "COALESCE(p.status, '')")
+
+
+def _checklist(facts: UnitFacts) -> ChecklistItem | None:
+    if not facts.reporting:
+        return None
+    plans = facts.items.get("plans", [])
+    plan = plans[0] if plans else None
+    if plan is None:
+        detail = _("No plan recorded yet")
+    else:
+        detail = _("Plan %(number)s: %(status)s") % {
+            "number": plan.number,
+            "status": plan.get_status_display(),
+        }
+    return ChecklistItem(
+        "R2",
+        _("Implementation plan"),
+        deadline_state(
+            done=plan is not None and plan.status == ReviewStatus.ACCEPTED,
+            due=facts.campaign.plan_deadline,
+            today=facts.today,
+            returned=plan is not None and plan.status == ReviewStatus.RETURNED,
+        ),
+        detail,
+        facts.campaign.plan_deadline,
+    )
+
+
+RULE = Rule(
+    "R2",
+    kinds=(PLANS,),
+    flags=(FlagRule(FlagKind.PLAN_MISSING, _missing),),
+    status=StatusPart(_status),
+    checklist=_checklist,
+    demo="campaigns.demo.reports.implementation_plans",
+)

@@ -1,0 +1,253 @@
+"""The dashboard, the unit table and the exports cost the same number of SQL statements for a
+50-unit district and a 2,000-unit one: every figure is an aggregate over the status rows."""
+
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from campaigns.demo import seed_demo
+from campaigns.engine.run import deadline_engine_run
+from units.models import User
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "overview": "/vi/dashboard/",
+    "drill-down": "/vi/dashboard/?unit=p-kim-lien",
+    "table": "/vi/dashboard/units/?kind=party_cell&study=not_started&sort=-flags",
+    "search": "/vi/dashboard/units/?q=kim+lien",
+    "table page 2": "/vi/dashboard/units/?page=2",
+    "xlsx": "/vi/dashboard/export.xlsx?study=on_time",
+    "csv": "/vi/dashboard/export.csv?flag=any",
+    "review queue": "/vi/dashboard/review/",
+}
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def _district(units: int) -> None:
+    seed_demo(units=units, reset=True)
+    deadline_engine_run()
+
+
+def test_query_counts_are_the_same_for_50_and_2000_units(client):
+    counts = {}
+    for size in (50, 2000):
+        _district(size)
+        client.force_login(User.objects.get(username="vanphong"))
+        client.get("/vi/dashboard/")  # the session row is written on the first request
+        counts[size] = {name: _count(client, url) for name, url in PAGES.items()}
+    assert counts[50] == counts[2000], counts
+    # And they stay small: session, user, scope, campaign, engine runs, then the figures.
+    assert counts[2000]["overview"] <= 11
+    assert counts[2000]["table"] <= 6
+    assert counts[2000]["xlsx"] <= 5
+
+
+def test_the_export_holds_the_filtered_units_with_vietnamese_headers(client):
+    _district(60)
+    client.force_login(User.objects.get(username="vanphong"))
+    page = client.get("/vi/dashboard/units/?q=KIM+LIÊN").content.decode()
+    codes_on_page = {
+        line.split('data-unit="')[1].split('"')[0]
+        for line in page.splitlines()
+        if 'data-unit="' in line
+    }
+    assert codes_on_page
+    response = client.get("/vi/dashboard/export.xlsx?q=KIM+LIÊN")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="don-vi-' in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["Mã", "Đơn vị", "Loại đơn vị", "Số đảng viên"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width >= 40
+    codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert codes == codes_on_page
+    for row in sheet.iter_rows(min_row=2):
+        if row[7].value is not None:
+            assert row[7].number_format == "dd/mm/yyyy"
+
+    english = client.get("/en/dashboard/export.xlsx?q=kim+lien")
+    assert 'filename="units-' in english["Content-Disposition"]
+    header = [cell.value for cell in load_workbook(io.BytesIO(english.content)).active[1]]
+    assert header[:4] == ["Code", "Unit", "Kind of unit", "Party members"]
+
+
+def test_the_csv_export_opens_in_excel_with_diacritics(client):
+    _district(60)
+    client.force_login(User.objects.get(username="vanphong"))
+    response = client.get("/vi/dashboard/export.csv")
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeffMã,Đơn vị,")
+    assert "Quận ủy Đống Đa" in body
+
+
+def test_a_secretary_sees_and_exports_only_their_subtree(client):
+    _district(200)
+    secretary = User.objects.get(username="bt-p-kim-lien")
+    client.force_login(secretary)
+    page = client.get("/vi/dashboard/units/").content.decode()
+    assert "Đảng bộ phường Kim Liên" in page
+    assert "Đảng bộ phường Cát Linh" not in page
+    sheet = load_workbook(io.BytesIO(client.get("/vi/dashboard/export.xlsx").content)).active
+    codes = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert codes and all(code.startswith("p-kim-lien") for code in codes)
+    # Another ward's subtree, asked for by code, is not there to be found.
+    assert client.get("/vi/dashboard/?unit=p-cat-linh").status_code == 404
+    assert client.get("/vi/dashboard/units/?unit=p-cat-linh").status_code == 404
+    assert client.get("/vi/dashboard/export.xlsx?unit=p-cat-linh").status_code == 404
+    assert client.get("/vi/dashboard/review/").status_code == 403
+    assert client.get("/vi/dashboard/review/export.xlsx").status_code == 403
+
+
+@pytest.mark.parametrize("query", ["dong da", "ĐỐNG ĐA", "Đống Đa", "đống đa"])
+def test_search_ignores_diacritics_and_case(client, query):
+    _district(60)
+    client.force_login(User.objects.get(username="vanphong"))
+    page = client.get("/vi/dashboard/units/", {"q": query}).content.decode()
+    assert 'data-unit="dongda"' in page
+
+
+def test_a_title_that_looks_like_a_formula_stays_text_in_the_exports(client, district, campaign):
+    from campaigns.engine.status import refresh_unit_status
+    from campaigns.models import Incident, ReviewStatus
+    from tests.factories import UserFactory, assign
+    from units.models import Role
+
+    formula = '=HYPERLINK("http://x","Bấm vào đây")'
+    Incident.objects.create(
+        campaign=campaign,
+        unit=district.cell,
+        title_vi=formula,
+        opened_on="2024-03-10",
+        owner="Tổ dân phố",
+        status=ReviewStatus.SUBMITTED,
+        submitted_at="2024-03-11T08:00:00+07:00",
+    )
+    refresh_unit_status(campaign)
+    staff = assign(UserFactory(), district.root, Role.DISTRICT_STAFF)
+    client.force_login(staff)
+    sheet = load_workbook(io.BytesIO(client.get("/vi/dashboard/review/export.xlsx").content)).active
+    assert sheet.max_row == 2
+    titles = [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert titles == [formula]
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f"
+    csv_body = b"".join(client.get("/vi/dashboard/review/export.csv").streaming_content).decode()
+    assert "'" + formula.replace('"', '""') in csv_body
+
+
+def _both_ways(**kwargs):
+    """The overview from the rollups, and the same overview summed from the status rows."""
+    from campaigns.dashboard import selectors as dashboard_selectors
+
+    fast = dashboard_selectors.overview(**kwargs)
+    slow = dashboard_selectors.overview(**kwargs, use_rollups=False)
+    return fast, slow
+
+
+def _comparable(summary):
+    branches = sorted((row["unit"].code, row["total"], row["done"]) for row in summary.by_branch)
+    return summary.figures, summary.by_kind, branches, summary.per_day
+
+
+def test_the_rollups_add_up_to_the_status_rows(client):
+    from campaigns.models import Campaign, StudySession
+    from campaigns.reporting.services import report_review, report_submit
+    from units.models import Unit
+
+    _district(300)
+    campaign = Campaign.objects.get()
+    staff = User.objects.get(username="vanphong")
+    ward = Unit.objects.get(code="p-kim-lien")
+    secretary = User.objects.get(username="bt-p-kim-lien")
+    views = [
+        {"user": staff, "campaign": campaign},
+        {"user": staff, "campaign": campaign, "root": ward},
+        {"user": secretary, "campaign": campaign},
+    ]
+    for kwargs in views:
+        fast, slow = _both_ways(**kwargs)
+        assert fast.from_rollups and not slow.from_rollups
+        assert _comparable(fast) == _comparable(slow)
+        assert fast.figures["units"] > 0
+
+    # A report reviewed through the services moves both the status row and the rollups.
+    session = StudySession.objects.filter(unit__path__startswith=ward.path, status="draft").first()
+    if session is None:
+        session = StudySession.objects.filter(unit__path__startswith=ward.path).first()
+        StudySession.objects.filter(pk=session.pk).update(status="draft")
+        session.refresh_from_db()
+    before = _both_ways(user=staff, campaign=campaign, root=ward)[0].figures
+    session = report_submit(
+        item=session, user=session.unit.assignments.first().user, expected_version=session.version
+    )
+    fast, slow = _both_ways(user=staff, campaign=campaign, root=ward)
+    assert _comparable(fast) == _comparable(slow)
+    assert fast.figures["awaiting_review"] == before["awaiting_review"] + 1
+    report_review(
+        item=session, reviewer=staff, accept=True, comment="", expected_version=session.version
+    )
+    fast, slow = _both_ways(user=staff, campaign=campaign, root=ward)
+    assert _comparable(fast) == _comparable(slow)
+    assert fast.figures["awaiting_review"] == before["awaiting_review"]
+
+
+def _rollup_state(campaign) -> tuple[set, set]:
+    from campaigns.engine.status import ROLLUP_SUMS
+    from campaigns.models import CompletionRollup, StatusRollup
+
+    fields = ["level", "anchor", "kind", *ROLLUP_SUMS]
+    rows = {
+        row
+        for row in StatusRollup.objects.filter(campaign=campaign).values_list(*fields)
+        if any(row[3:])  # a row the differences brought to zero is the same as no row
+    }
+    days = {
+        row
+        for row in CompletionRollup.objects.filter(campaign=campaign).values_list(
+            "anchor", "completed_on", "units"
+        )
+        if row[2]
+    }
+    return rows, days
+
+
+def test_rollups_kept_by_differences_equal_a_rebuild(client):
+    """Many single-unit refreshes (what the report services do) leave the rollups exactly as a
+    rebuild from the status rows would."""
+    from campaigns.engine.status import rebuild_rollups, refresh_unit_status
+    from campaigns.models import Campaign, ReviewStatus, StudySession
+    from campaigns.reporting.services import report_review
+
+    _district(200)
+    campaign = Campaign.objects.get()
+    staff = User.objects.get(username="vanphong")
+    waiting = StudySession.objects.filter(status=ReviewStatus.SUBMITTED)[:15]
+    for number, session in enumerate(waiting):
+        report_review(
+            item=session,
+            reviewer=staff,
+            accept=number % 2 == 0,
+            comment="" if number % 2 == 0 else "Bổ sung biên bản",
+            expected_version=session.version,
+        )
+    # A unit moved to another kind changes which rollup rows it adds to.
+    unit = StudySession.objects.first().unit
+    type(unit).objects.filter(pk=unit.pk).update(kind="grassroots_committee")
+    refresh_unit_status(campaign, unit_ids=[unit.pk])
+    kept = _rollup_state(campaign)
+    rebuild_rollups(campaign)
+    assert kept == _rollup_state(campaign)
