@@ -169,9 +169,13 @@ def _awaiting_review(query: StatusQuery) -> None:
     """Items of every report kind waiting for the district's review, per unit."""
     parts, params = [], []
     for kind in report_kinds().values():
-        waiting = query.only_refreshed(
-            kind.of_campaign(query.campaign).filter(status=ReviewStatus.SUBMITTED)
-        ).order_by().values("unit_id")
+        waiting = (
+            query.only_refreshed(
+                kind.of_campaign(query.campaign).filter(status=ReviewStatus.SUBMITTED)
+            )
+            .order_by()
+            .values("unit_id")
+        )
         sql, sql_params = waiting.query.sql_with_params()
         parts.append(sql)
         params += sql_params

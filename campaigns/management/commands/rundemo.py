@@ -4,12 +4,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.demo import DEFAULT_PASSWORD
+from campaigns.tasks import run_deadline_engine
 from dongda.celery import ensure_embedded_broker_folders
 from dongda.i18n import compile_catalogues
 from units.models import Unit
@@ -28,6 +30,31 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, **options):
         self._ensure_port_free(host, port)
+        try:
+            self._prepare()
+        except KeyboardInterrupt:  # Ctrl-C before anything was started: nothing to stop
+            self.stdout.write(" stopped.")
+            return
+
+        stop = _StopRequest()
+        children: dict[str, subprocess.Popen] = {}
+        try:
+            children = self._start_children(host, port)
+            self._wait_until_up(host, port, children, stop)
+            # One engine run right away, so the dashboard's "last checked" is filled from the start.
+            run_deadline_engine.delay()
+            self._print_banner(host, port)
+            self._supervise(children, stop)
+        finally:
+            # A second Ctrl-C while stopping must not leave the children running.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if children:
+                self.stdout.write("Stopping…", ending="")
+                self.stdout.flush()
+                self._stop(children)
+                self.stdout.write(" stopped.")
+
+    def _prepare(self) -> None:
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
         if not Unit.objects.exists():
@@ -35,18 +62,6 @@ class Command(BaseCommand):
             call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         compile_catalogues()
         ensure_embedded_broker_folders()
-
-        children = self._start_children(host, port)
-        try:
-            self._wait_until_up(host, port, children)
-            # One engine run right away, so the dashboard's "last checked" is filled from the start.
-            from campaigns.tasks import run_deadline_engine
-
-            run_deadline_engine.delay()
-            self._print_banner(host, port)
-            self._supervise(children)
-        finally:
-            self._stop(children)
 
     def _ensure_port_free(self, host: str, port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -56,37 +71,59 @@ class Command(BaseCommand):
                 )
 
     def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
-        env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DEBUG": os.environ.get("DEBUG", "1"),
+            "PYTHONUNBUFFERED": "1",
+            # runserver's "do not use in production" notice: rundemo is the development server.
+            "DJANGO_RUNSERVER_HIDE_WARNING": "true",
+            # Celery warns a worker running as root (containers, CI): on one's own machine for a
+            # demo there is nothing to act on.
+            "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
+        }
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"], env=env)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "dongda",
-                "worker",
-                "--beat",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--schedule",
-                settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ],
-            env=env,
-            cwd=settings.BASE_DIR,
+        # Each child in its own process group: Ctrl-C reaches rundemo alone, which then stops
+        # them in order (they stay in rundemo's session, so nothing outlives it unseen).
+        web = subprocess.Popen(
+            [*manage, "runserver", f"{host}:{port}", "--noreload"], env=env, process_group=0
         )
+        self.worker_log = Path(settings.VAR_DIR) / "worker.log"
+        self.worker_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.worker_log.open("w") as log:
+            worker = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "dongda",
+                    "worker",
+                    "--beat",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    "--schedule",
+                    settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                ],
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+            )
         return {"web server": web, "Celery worker and beat": worker}
 
-    def _wait_until_up(self, host: str, port: int, children: dict[str, subprocess.Popen]) -> None:
+    def _wait_until_up(
+        self, host: str, port: int, children: dict[str, subprocess.Popen], stop: "_StopRequest"
+    ) -> None:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stop.requested:
             self._check_alive(children)
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 if probe.connect_ex((host, port)) == 0:
                     return
             time.sleep(0.3)
-        raise CommandError("The web server did not start within 60 seconds.")
+        if not stop.requested:
+            raise CommandError("The web server did not start within 60 seconds.")
 
     def _print_banner(self, host: str, port: int) -> None:
         password = DEFAULT_PASSWORD
@@ -107,30 +144,32 @@ class Command(BaseCommand):
         lines += [
             "    bt-<unit code> for the secretary of any other unit",
             "",
+            f"  The Celery worker and beat write to {self._shown(self.worker_log)}.",
             "  Press Ctrl-C to stop.",
             "",
         ]
         self.stdout.write("\n".join(lines))
 
+    @staticmethod
+    def _shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
     def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
         for name, process in children.items():
             if process.poll() is not None:
-                raise CommandError(f"The {name} stopped (exit code {process.returncode}).")
+                message = f"The {name} stopped (exit code {process.returncode})."
+                if process.args[1:3] == ["-m", "celery"]:
+                    tail = self.worker_log.read_text(errors="replace").splitlines()[-15:]
+                    message += f" The end of {self._shown(self.worker_log)}:\n" + "\n".join(tail)
+                raise CommandError(message)
 
-    def _supervise(self, children: dict[str, subprocess.Popen]) -> None:
-        stop = {"requested": False}
-
-        def request_stop(signum, frame):
-            stop["requested"] = True
-
-        signal.signal(signal.SIGTERM, request_stop)
-        try:
-            while not stop["requested"]:
-                self._check_alive(children)
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        self.stdout.write("Stopping…")
+    def _supervise(self, children: dict[str, subprocess.Popen], stop: "_StopRequest") -> None:
+        while not stop.requested:
+            self._check_alive(children)
+            time.sleep(0.5)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         for process in children.values():
@@ -143,3 +182,16 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+class _StopRequest:
+    """Ctrl-C (SIGINT) or SIGTERM asks rundemo to stop: a flag the supervising loop reads,
+    instead of a KeyboardInterrupt raised wherever the code happens to be."""
+
+    def __init__(self):
+        self.requested = False
+        signal.signal(signal.SIGINT, self._request)
+        signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
