@@ -104,3 +104,13 @@ def test_rundemo_serves_the_demo_district_runs_a_worker_and_stops_cleanly(tmp_pa
             pytest.fail("rundemo did not stop within 60 s of Ctrl-C")
     time.sleep(1)
     assert processes_in_session(demo.pid) == [], "rundemo left processes behind"
+    # A quiet first hour: Ctrl-C is one line, and nothing warns about what a newcomer cannot
+    # change (running as root, the embedded broker's host, runserver being for development).
+    output = (tmp_path / "rundemo.log").read_text()
+    assert output.rstrip().endswith("Stopping… stopped."), output[-2000:]
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+    assert "WARNING: This is a development server" not in output
+    worker_log = (tmp_path / "var" / "worker.log").read_text()
+    assert "celery@" in worker_log and "ready." in worker_log
+    for noise in ("SecurityWarning", "No hostname was supplied", "Traceback"):
+        assert noise not in worker_log, worker_log[-3000:]
