@@ -150,6 +150,12 @@ def register_rule(rule: Rule) -> None:
     _report_kinds.cache_clear()
 
 
+def unregister_rule(code: str) -> None:
+    """Takes a rule out again (a test that plugs in a rule of its own)."""
+    _RULES.pop(code, None)
+    _report_kinds.cache_clear()
+
+
 def rules() -> list[Rule]:
     return [_RULES[code] for code in sorted(_RULES)]
 

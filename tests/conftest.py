@@ -10,6 +10,7 @@ from django.conf import settings
 from units.models import Role, Unit, UnitKind, User
 
 from .factories import CampaignFactory, UnitFactory, UserFactory, assign
+from .processes import runner
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -168,3 +169,10 @@ def redis_answers(url: str | None) -> bool:
         return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError:
         return False
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Runs Python in a fresh process from the project folder, with only the given settings
+    variables set (plus a scratch VAR_DIR and database, so nothing in the checkout is written)."""
+    return runner(tmp_path)

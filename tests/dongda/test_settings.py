@@ -1,79 +1,14 @@
 """Settings come from the environment and fail loudly; a production setup passes Django's own
-deployment checks; /healthz tells a load balancer whether the app can work."""
+deployment checks."""
 
-import json
-import os
 import secrets
 import subprocess
-import sys
-from datetime import datetime, timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
 
-from campaigns.engine.run import deadline_engine_run
 from dongda.env import env_email
-
-# Every variable settings.py reads: a subprocess starts from none of them, so that the developer's
-# or CI's own environment cannot make a case pass or fail.
-SETTINGS_VARIABLES = (
-    "AXES_ENABLED",
-    "AXES_FAILURE_LIMIT",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "CSRF_COOKIE_SECURE",
-    "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
-    "SITE_URL",
-    "CACHE_KEY_PREFIX",
-    "DEBUG",
-    "DEFAULT_FROM_EMAIL",
-    "EMAIL_URL",
-    "EVIDENCE_MAX_BYTES",
-    "LOG_LEVEL",
-    "PRIVATE_MEDIA_ROOT",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_HSTS_PRELOAD",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_SSL_REDIRECT",
-    "SESSION_COOKIE_SECURE",
-    "STATIC_ROOT",
-    "TIME_ZONE",
-    "VAR_DIR",
-    "ALLOWED_HOSTS",
-    "DJANGO_SETTINGS_MODULE",
-)
-START_DJANGO = (
-    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dongda.settings'); "
-    "django.setup()"
-)
-
-
-@pytest.fixture
-def run(tmp_path):
-    """Runs Python in a fresh process from the project folder, with only the given settings
-    variables set (plus a scratch VAR_DIR and database, so nothing in the checkout is written)."""
-
-    def run(*args: str, **variables: str) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-        env.update(
-            VAR_DIR=str(tmp_path / "var"),
-            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        )
-        env.update(variables)
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=django_settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    return run
+from tests.processes import START_DJANGO
 
 
 def start(run, **variables: str) -> subprocess.CompletedProcess:
@@ -224,80 +159,3 @@ def test_bad_email_url_is_refused_by_name(monkeypatch, url):
     monkeypatch.setenv("EMAIL_URL", url)
     with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
         env_email("EMAIL_URL")
-
-
-# ---------------------------------------------------------------------------------------------
-# /healthz
-# ---------------------------------------------------------------------------------------------
-
-
-def test_healthz_reports_database_broker_and_no_engine_run_yet(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
-    assert body["broker"] == "ok"
-    assert body["deadline_engine"] == {
-        "last_finished_at": None,
-        "age_seconds": None,
-        "opened": None,
-        "closed": None,
-        "last_error": None,
-    }
-
-
-def test_healthz_reports_when_the_deadline_engine_last_finished(client, campaign):
-    run = deadline_engine_run()
-    body = client.get("/healthz").json()
-    finished = datetime.fromisoformat(body["deadline_engine"]["last_finished_at"])
-    assert finished == run.finished_at
-    assert timezone.now() - finished < timedelta(minutes=1)
-    assert 0 <= body["deadline_engine"]["age_seconds"] < 60
-
-
-def test_healthz_is_not_cached(client, db):
-    assert "no-cache" in client.get("/healthz")["Cache-Control"]
-
-
-def test_healthz_refuses_post(client, db):
-    assert client.post("/healthz").status_code == 405
-
-
-def healthz_in_a_new_process(run, *, migrated: bool) -> tuple[int, dict | None]:
-    """GET /healthz in a fresh process with DEBUG on (on a scratch database and VAR_DIR): the
-    status, and the JSON body if the answer is JSON."""
-    script = "\n".join(
-        [
-            START_DJANGO,
-            "import json",
-            "from django.core.management import call_command",
-            "from django.test import Client",
-            "call_command('migrate', verbosity=0)" if migrated else "",
-            "response = Client(raise_request_exception=False).get('/healthz')",
-            "is_json = response['Content-Type'] == 'application/json'",
-            "print(json.dumps([response.status_code, response.json() if is_json else None]))",
-        ]
-    )
-    result = run("-c", script, DEBUG="1")
-    assert result.returncode == 0, result.stderr[-3000:]
-    status, body = json.loads(result.stdout.strip().splitlines()[-1])
-    return status, body
-
-
-def test_healthz_on_a_fresh_checkout_finds_the_embedded_broker(run, tmp_path):
-    """No var/ folder yet, no Redis: the embedded broker's folders are made on demand."""
-    assert not (tmp_path / "var").exists()
-    status, body = healthz_in_a_new_process(run, migrated=True)
-    assert (status, body["broker"]) == (200, "ok")
-    assert (tmp_path / "var" / "celery" / "queue").is_dir()
-
-
-def test_healthz_reports_an_unmigrated_database_instead_of_crashing(run):
-    """A database that answers but has no tables (migrate not yet run) is an unhealthy app: the
-    load balancer and the person reading the JSON should be told so, not get a 500 page."""
-    status, body = healthz_in_a_new_process(run, migrated=False)
-    assert status == 503
-    assert body is not None, "healthz answered with an error page, not JSON"
-    assert body["status"] == "error"

@@ -1,10 +1,9 @@
-"""Study progress as the dashboard and the deadline engine read it, and the invariants of
-campaigns and study sessions that those reads rely on."""
+"""R1 in SQL: study progress as the deadline engine and the unit page read it, and the status rows
+that decide the same state in their own upsert."""
 
 from datetime import date
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from campaigns.engine.study import (
     StudyState,
@@ -14,8 +13,7 @@ from campaigns.engine.study import (
     study_summary_by_kind,
     units_with_study_progress,
 )
-from campaigns.models import Campaign, ReviewStatus, StudySession
-from campaigns.selectors import current_campaign
+from campaigns.models import ReviewStatus, StudySession
 from tests.factories import CampaignFactory, StudySessionFactory, UnitFactory
 from units.models import Unit, UnitKind
 from units.selectors import visible_units
@@ -63,63 +61,6 @@ def one_unit_per_state(district, campaign):
     session(campaign, district.sibling_cell, 30, status=ReviewStatus.SUBMITTED)
     session(campaign, district.sibling_cell, 30, status=ReviewStatus.DRAFT)
     return district
-
-
-# Database invariants of what the study figures are computed from
-
-
-def test_session_with_more_attendees_than_expected_is_refused(district, campaign):
-    with (
-        pytest.raises(IntegrityError, match="session_attendees_le_expected"),
-        transaction.atomic(),
-    ):
-        StudySessionFactory(
-            campaign=campaign, unit=district.cell, members_expected=40, attendees=41
-        )
-    assert not StudySession.objects.exists()
-
-
-def test_session_expecting_no_members_is_refused(district, campaign):
-    with pytest.raises(IntegrityError, match="session_expected_positive"), transaction.atomic():
-        StudySessionFactory(campaign=campaign, unit=district.cell, members_expected=0, attendees=0)
-    assert not StudySession.objects.exists()
-
-
-def test_session_with_full_attendance_is_allowed(district, campaign):
-    StudySessionFactory(campaign=campaign, unit=district.cell, members_expected=40, attendees=40)
-    assert StudySession.objects.filter(unit=district.cell).count() == 1
-
-
-@pytest.mark.parametrize("share", [0, 101])
-def test_campaign_study_share_outside_1_to_100_is_refused(db, share):
-    with pytest.raises(IntegrityError, match="campaign_study_share_1_100"), transaction.atomic():
-        CampaignFactory(required_study_share=share)
-    assert not Campaign.objects.exists()
-
-
-@pytest.mark.parametrize("share", [1, 100])
-def test_campaign_study_share_at_the_bounds_is_allowed(db, share):
-    assert Campaign.objects.get(pk=CampaignFactory(required_study_share=share).pk)
-
-
-def test_campaign_ending_before_it_starts_is_refused(db):
-    # The study deadline cannot lie inside such a campaign either, so either check may fire.
-    with (
-        pytest.raises(
-            IntegrityError, match=r"campaign_ends_after_start|campaign_study_deadline_in_campaign"
-        ),
-        transaction.atomic(),
-    ):
-        CampaignFactory(starts_on=date(2024, 12, 31), ends_on=date(2024, 2, 29))
-    assert not Campaign.objects.exists()
-
-
-def test_campaign_study_deadline_after_its_end_is_refused(db):
-    with (
-        pytest.raises(IntegrityError, match="campaign_study_deadline_in_campaign"),
-        transaction.atomic(),
-    ):
-        CampaignFactory(ends_on=date(2024, 3, 30), study_deadline=date(2024, 3, 31))
 
 
 # study_summary
@@ -347,34 +288,6 @@ def test_unit_state_in_python_agrees_with_the_sql_counts(district, campaign):
         in_sql = set(annotated.filter(study_state_q(state)).values_list("code", flat=True))
         in_python = {unit.code for unit in annotated if study_state_of(unit) == state}
         assert in_python == in_sql, state
-
-
-# current_campaign
-
-
-def test_current_campaign_is_the_latest_active_one(db):
-    CampaignFactory(code="cd2024", year=2024)
-    newest = CampaignFactory(
-        code="cd2025",
-        year=2025,
-        starts_on=date(2025, 1, 1),
-        ends_on=date(2025, 12, 31),
-        study_deadline=date(2025, 3, 31),
-    )
-    CampaignFactory(
-        code="cd2026",
-        year=2026,
-        is_active=False,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
-        study_deadline=date(2026, 3, 31),
-    )
-    assert current_campaign() == newest
-
-
-def test_no_active_campaign_gives_none(db):
-    CampaignFactory(is_active=False)
-    assert current_campaign() is None
 
 
 # The status rows the dashboard reads decide study state in their own SQL; they must agree with
