@@ -12,15 +12,19 @@ from django.core.management import call_command
 
 
 def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
+    """Builds the .mo of every .po that is newer than it (or has none); returns the .po paths."""
     paths: list[Path] = []
     for root in settings.LOCALE_PATHS:
         paths.extend(sorted(Path(root).glob("*/LC_MESSAGES/*.po")))
+    stale = [p for p in paths if _is_stale(p)]
+    if not stale:
+        return paths
     if shutil.which("msgfmt"):
         call_command(
-            "compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in paths] or None
+            "compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in stale]
         )
     else:
-        for po_path in paths:
+        for po_path in stale:
             polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
     # A process that translated something before the .mo files existed has cached "no catalogue";
     # Django's own reloader clears that cache when a .mo file changes, so do the same.
@@ -29,6 +33,11 @@ def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
     if paths:
         translation_file_changed(sender=None, file_path=paths[0].with_suffix(".mo"))
     return paths
+
+
+def _is_stale(po_path: Path) -> bool:
+    mo_path = po_path.with_suffix(".mo")
+    return not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime
 
 
 def fill_english_catalogue() -> int:

@@ -1,8 +1,11 @@
 """Shared fixtures: a small district and the fixed cast of STYLE.md."""
 
+import fcntl
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -28,7 +31,12 @@ def require(condition: bool, what: str) -> None:
 def compiled_catalogues(django_db_blocker):
     from dongda.i18n import compile_catalogues
 
-    compile_catalogues()
+    # Parallel workers (pytest-xdist) share the checkout: one compiles, the others then find the
+    # catalogues up to date instead of rewriting a file another worker may be reading.
+    lock_path = Path(tempfile.gettempdir()) / f"dongda-catalogues-{os.getuid()}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        compile_catalogues()
 
 
 @pytest.fixture(autouse=True)
