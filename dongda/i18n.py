@@ -20,9 +20,7 @@ def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
     if not stale:
         return paths
     if shutil.which("msgfmt"):
-        call_command(
-            "compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in stale]
-        )
+        call_command("compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in stale])
     else:
         for po_path in stale:
             polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
