@@ -16,16 +16,16 @@ def compile_catalogues(*, verbosity: int = 0) -> list[Path]:
     paths: list[Path] = []
     for root in settings.LOCALE_PATHS:
         paths.extend(sorted(Path(root).glob("*/LC_MESSAGES/*.po")))
+    # None when another process (a parallel test worker) has just built them.
     stale = [p for p in paths if _is_stale(p)]
-    if not stale:
-        return paths
-    if shutil.which("msgfmt"):
+    if stale and shutil.which("msgfmt"):
         call_command("compilemessages", verbosity=verbosity, locale=[p.parts[-3] for p in stale])
     else:
         for po_path in stale:
             polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
-    # A process that translated something before the .mo files existed has cached "no catalogue";
-    # Django's own reloader clears that cache when a .mo file changes, so do the same.
+    # A process that translated something before the .mo files existed has cached "no catalogue",
+    # whoever built them since; Django's own reloader clears that cache when a .mo file changes,
+    # so do the same.
     from django.utils.translation.reloader import translation_file_changed
 
     if paths:
