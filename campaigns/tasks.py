@@ -12,9 +12,9 @@ from .engine.run import deadline_engine_run
 from .mail.digests import IsoWeek, digests_queue_week
 from .mail.outbox import (
     TemporaryMailError,
+    outgoing_mail_enqueue,
     outgoing_mail_send,
     outgoing_mail_sweep,
-    send_after_commit,
 )
 from .mail.reminders import reminders_queue
 
@@ -41,7 +41,7 @@ def queue_weekly_digests(week: str | None = None) -> int:
     iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
     with transaction.atomic():
         pending = digests_queue_week(week=iso_week)
-        send_after_commit(pending)
+        outgoing_mail_enqueue(mail_ids=pending)
     return len(pending)
 
 
@@ -49,7 +49,7 @@ def queue_weekly_digests(week: str | None = None) -> int:
 def queue_reminders() -> int:
     with transaction.atomic():
         pending = reminders_queue()
-        send_after_commit(pending)
+        outgoing_mail_enqueue(mail_ids=pending)
     return len(pending)
 
 

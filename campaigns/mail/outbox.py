@@ -38,7 +38,7 @@ class TemporaryMailError(Exception):
     """The mail server could not take the message now; the row is queued again for a retry."""
 
 
-def send_after_commit(mail_ids: list[int], *, broker_may_fail: bool = False) -> None:
+def outgoing_mail_enqueue(*, mail_ids: list[int], broker_may_fail: bool = False) -> None:
     """Hands the rows to the send task once the transaction that wrote them commits (a worker
     must find them). With `broker_may_fail`, a broker that is down is logged rather than raised:
     the rows stay queued and the sweeper sends them later (a person's request must not fail for
@@ -85,7 +85,7 @@ def returned_notice_queue(*, item: Model, campaign_id: int) -> list[int]:
             dedupe_key__in=[row.dedupe_key for row in rows], state=State.QUEUED
         ).values_list("pk", flat=True)
     )
-    send_after_commit(pending, broker_may_fail=True)
+    outgoing_mail_enqueue(mail_ids=pending, broker_may_fail=True)
     return pending
 
 
