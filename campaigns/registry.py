@@ -17,6 +17,7 @@ A rule declares:
 This module is on the campaign's lowest floor: it imports models only, and holds plain data.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -147,13 +148,13 @@ def register_rule(rule: Rule) -> None:
     """Called from an app's ready(); registering the same rule again (a test runner's second
     setup) replaces it rather than doubling it."""
     _RULES[rule.code] = rule
-    _report_kinds.cache_clear()
+    report_kinds.cache_clear()
 
 
 def unregister_rule(code: str) -> None:
     """Takes a rule out again (a test that plugs in a rule of its own)."""
     _RULES.pop(code, None)
-    _report_kinds.cache_clear()
+    report_kinds.cache_clear()
 
 
 def rules() -> list[Rule]:
@@ -164,33 +165,15 @@ def flag_rules() -> list[FlagRule]:
     return [flag for rule in rules() for flag in rule.flags]
 
 
-class _KindCache:
-    """The report kinds by slug, in their order; rebuilt when a rule is registered."""
-
-    def __init__(self):
-        self.value: dict[str, ReportKind] | None = None
-
-    def __call__(self) -> dict[str, ReportKind]:
-        if self.value is None:
-            kinds = sorted(
-                (kind for rule in _RULES.values() for kind in rule.kinds), key=lambda k: k.order
-            )
-            self.value = {kind.slug: kind for kind in kinds}
-        return self.value
-
-    def cache_clear(self) -> None:
-        self.value = None
-
-
-_report_kinds = _KindCache()
-
-
+@functools.cache
 def report_kinds() -> dict[str, ReportKind]:
-    return _report_kinds()
+    """The report kinds of every rule by slug, in their order (rebuilt when a rule registers)."""
+    kinds = sorted((kind for rule in _RULES.values() for kind in rule.kinds), key=lambda k: k.order)
+    return {kind.slug: kind for kind in kinds}
 
 
 def report_kind(slug: str) -> ReportKind:
-    return _report_kinds()[slug]
+    return report_kinds()[slug]
 
 
 def kind_of(item: Model) -> ReportKind:
@@ -201,11 +184,11 @@ def kind_of(item: Model) -> ReportKind:
 
 
 def kind_for_model(label: str) -> ReportKind | None:
-    return next((k for k in _report_kinds().values() if k.model_label == label), None)
+    return next((k for k in report_kinds().values() if k.model_label == label), None)
 
 
 def child_kinds(kind: ReportKind) -> list[ReportKind]:
-    return [k for k in _report_kinds().values() if k.parent == kind.slug]
+    return [k for k in report_kinds().values() if k.parent == kind.slug]
 
 
 def deadline_state(*, done: bool, due: date, today: date, returned: bool = False) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from units.models import Role, Unit, UnitKind, User
 
@@ -49,6 +50,15 @@ def private_media(tmp_path, settings):
             "OPTIONS": {"location": tmp_path / "evidence"},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A request to /en/… leaves English active in
+    the test's thread, and reverse() in the next test would then build English URLs."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
