@@ -82,7 +82,7 @@ class StatusQuery:
         self.campaign = campaign
         self.unit_ids = unit_ids
         self.today = today
-        self._ctes: list[tuple[str, str, list, bool]] = []
+        self._ctes: list[tuple[str, str, list]] = []
         self._columns: dict[str, tuple[str, list]] = {}
 
     def units(self, column: str) -> tuple[str, list]:
@@ -97,11 +97,11 @@ class StatusQuery:
             return queryset
         return queryset.filter(**{f"{field}__in": self.unit_ids})
 
-    def cte(self, alias: str, sql: "str | QuerySet", *params, join: bool = True) -> None:
+    def cte(self, alias: str, sql: "str | QuerySet", *params) -> None:
         """Adds `alias AS (sql)`; a queryset is compiled by Django (with its own parameters)."""
         if isinstance(sql, QuerySet):
             sql, params = sql.query.sql_with_params()
-        self._ctes.append((alias, sql, list(params), join))
+        self._ctes.append((alias, sql, list(params)))
 
     def column(self, name: str, sql: str, *params) -> None:
         if name not in COLUMNS or name in OWN_COLUMNS:
@@ -120,7 +120,7 @@ class StatusQuery:
             f"FROM {table(Unit)} WHERE 1 = 1{units_sql})"
         ]
         params: list = [*kinds, *units_params]
-        for alias, sql, cte_params, _join in self._ctes:
+        for alias, sql, cte_params in self._ctes:
             text.append(f", {alias} AS ({sql})")
             params += cte_params
 
@@ -134,9 +134,7 @@ class StatusQuery:
             params += column_params
         params.append(2 * Unit.steplen)  # the branch: the unit's ancestor at depth 2
         joins = " ".join(
-            f"LEFT JOIN {alias} ON {alias}.unit_id = u.id"
-            for alias, _sql, _params, join in self._ctes
-            if join
+            f"LEFT JOIN {alias} ON {alias}.unit_id = u.id" for alias, _sql, _params in self._ctes
         )
         update = ", ".join(
             f"{c} = excluded.{c}" for c in COLUMNS if c not in ("campaign_id", "unit_id")

@@ -2,9 +2,10 @@
 finished by the campaign's study deadline (31/03 in 2024). A unit is study-complete when its
 accepted sessions reach the campaign's required share of its members."""
 
+from collections.abc import Callable
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,18 +39,19 @@ SESSIONS = ReportKind(
 )
 
 
-def _overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    if today <= campaign.study_deadline:
-        return []
-    behind = study_state_q(StudyState.IN_PROGRESS) | study_state_q(StudyState.NOT_STARTED)
-    return [pairs(units_with_study_progress(units, campaign).filter(behind))]
+def _units_in(states: Q) -> Callable[[Campaign, date, QuerySet], list[QuerySet]]:
+    """The reporting units whose study state is in `states`, once the study deadline has passed."""
+
+    def wanted(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+        if today <= campaign.study_deadline:
+            return []
+        return [pairs(units_with_study_progress(units, campaign).filter(states))]
+
+    return wanted
 
 
-def _late(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    if today <= campaign.study_deadline:
-        return []
-    late = study_state_q(StudyState.LATE)
-    return [pairs(units_with_study_progress(units, campaign).filter(late))]
+_overdue = _units_in(study_state_q(StudyState.IN_PROGRESS) | study_state_q(StudyState.NOT_STARTED))
+_late = _units_in(study_state_q(StudyState.LATE))
 
 
 def _status(query: StatusQuery) -> None:
