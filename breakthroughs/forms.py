@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.periods import reporting_periods
+from campaigns.periods import period_label, reporting_periods
 from campaigns.reporting.evidence import EvidenceField
 from campaigns.reporting.forms import (
     EvidenceFormMixin,
@@ -98,8 +98,9 @@ class ProgressReportForm(EvidenceFormMixin, ReportForm):
             if p.start <= self.today
         ]
         self.periods = {p.start.isoformat(): p for p in periods}
+        frequency = self.campaign.report_frequency
         self.fields["period_start"].choices = [
-            (key, f"{p.start:%d/%m/%Y} – {p.end:%d/%m/%Y}")
+            (key, f"{period_label(p.start, frequency)} ({p.start:%d/%m/%Y} – {p.end:%d/%m/%Y})")
             for key, p in reversed(self.periods.items())
         ]
         if self.instance.pk and not self.is_bound:
@@ -115,8 +116,8 @@ class ProgressReportForm(EvidenceFormMixin, ReportForm):
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise forms.ValidationError(
-                _("This task already has a report for %(start)s – %(end)s; open it to change it.")
-                % {"start": f"{period.start:%d/%m/%Y}", "end": f"{period.end:%d/%m/%Y}"}
+                _("This task already has a report for %(period)s; open it to change it.")
+                % {"period": period_label(period.start, self.campaign.report_frequency)}
             )
         return period.start
 

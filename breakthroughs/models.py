@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Reviewable, evidence_path
+from campaigns.periods import period_label
 from units.models import Unit
 
 
@@ -73,7 +74,12 @@ class ProgressReport(Reviewable):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task} · {self.period_start:%m/%Y} · {self.percent}%"
+        return f"{self.task} · {self.period_label} · {self.percent}%"
+
+    @property
+    def period_label(self) -> str:
+        """The period as people say it, in the active language: "Quý II/2024", "Q2 2024"."""
+        return period_label(self.period_start, self.task.campaign.report_frequency)
 
 
 class Initiative(Reviewable):

@@ -15,10 +15,11 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from campaigns.engine.flags import pairs
-from campaigns.engine.status import StatusQuery, end_of_day
+from campaigns.engine.asof import end_of_day, is_live, items_as_of
+from campaigns.engine.flags import day_after, pairs
+from campaigns.engine.status import StatusQuery
 from campaigns.models import Campaign, FlagKind, ReviewStatus
-from campaigns.periods import reporting_periods
+from campaigns.periods import period_label, reporting_periods, short_date
 from campaigns.registry import (
     ChecklistItem,
     FlagRule,
@@ -79,53 +80,89 @@ INITIATIVES = ReportKind(
 def _no_task(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     if today <= campaign.breakthrough_deadline:
         return []
-    chosen = BreakthroughTask.objects.filter(
+    chosen = items_as_of(BreakthroughTask, _as_of(today), units).filter(
         campaign=campaign, unit=OuterRef("pk"), status__in=CHOSEN
     )
-    return [pairs(units.filter(~Exists(chosen)))]
+    return [pairs(units.filter(~Exists(chosen)), since=day_after(campaign.breakthrough_deadline))]
+
+
+def _as_of(today: date) -> date | None:
+    return None if is_live(today) else today
 
 
 def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    """One statement per past reporting period (a handful per campaign, never per unit)."""
+    """One statement per past reporting period (a handful per campaign, never per unit); the
+    flag names the task and the period ("task:12/2024-04-01"), and began the day after the
+    period's due day (its end plus the campaign's grace days)."""
     wanted = []
+    as_of = _as_of(today)
     for period in reporting_periods(
         starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
     ):
         if today <= period.due_on(campaign.report_grace_days):
             break
-        reported = ProgressReport.objects.filter(
-            task=OuterRef("pk"), period_start=period.start, status__in=CHOSEN
+        due = period.due_on(campaign.report_grace_days)
+        reported = items_as_of(ProgressReport, as_of, units).filter(
+            task=OuterRef("id"), period_start=period.start, status__in=CHOSEN
         )
-        owing = BreakthroughTask.objects.filter(
-            campaign=campaign,
-            status__in=CHOSEN,
-            unit__in=units,
-            # A task owes the periods from the one it was chosen in up to the one it is due in.
-            created_at__date__lte=period.end,
-            due_on__gte=period.start,
-        ).filter(~Exists(reported))
+        owing = (
+            items_as_of(BreakthroughTask, as_of, units)
+            .filter(
+                campaign=campaign,
+                status__in=CHOSEN,
+                # A task owes the periods from the one it was chosen in up to the one it is due in.
+                created_at__date__lte=period.end,
+                due_on__gte=period.start,
+            )
+            .filter(~Exists(reported))
+        )
         subject = Concat(
             Value("task:"),
-            Cast("pk", CharField()),
+            Cast("id", CharField()),
             Value(f"/{period.start.isoformat()}"),
             output_field=CharField(),
         )
-        wanted.append(pairs(owing, unit="unit_id", subject=subject))
+        wanted.append(pairs(owing, unit="unit_id", subject=subject, since=day_after(due)))
     return wanted
+
+
+def _describe_no_task(flag, item, campaign: Campaign) -> str:
+    return _("No breakthrough task was chosen by %(date)s.") % {
+        "date": short_date(campaign.breakthrough_deadline)
+    }
+
+
+def _describe_report(flag, item, campaign: Campaign) -> str:
+    """Names the task and the period as people say it: "Quý II/2024", "Q2 2024"."""
+    period_start = date.fromisoformat(flag.subject.rpartition("/")[2])
+    period = next(
+        p
+        for p in reporting_periods(
+            starts_on=campaign.starts_on,
+            ends_on=campaign.ends_on,
+            frequency=campaign.report_frequency,
+        )
+        if p.start == period_start
+    )
+    return _("No progress report on “%(task)s” for %(period)s (due %(date)s).") % {
+        "task": item.title if item is not None else "?",
+        "period": period_label(period.start, campaign.report_frequency),
+        "date": short_date(period.due_on(campaign.report_grace_days)),
+    }
 
 
 def _tasks_status(query: StatusQuery) -> None:
     campaign = query.campaign
-    chosen = BreakthroughTask.objects.filter(campaign=campaign, status__in=CHOSEN)
+    chosen = query.items(BreakthroughTask).filter(campaign=campaign, status__in=CHOSEN)
     query.cte(
         "t",
         query.only_refreshed(chosen)
         .order_by()
         .values("unit_id")
         .annotate(
-            economy=Count("pk", filter=Q(field=Field.ECONOMY)),
-            culture=Count("pk", filter=Q(field=Field.CULTURE)),
-            society=Count("pk", filter=Q(field=Field.SOCIETY)),
+            economy=Count("id", filter=Q(field=Field.ECONOMY)),
+            culture=Count("id", filter=Q(field=Field.CULTURE)),
+            society=Count("id", filter=Q(field=Field.SOCIETY)),
         ),
     )
     query.column("tasks_economy", "COALESCE(t.economy, 0)")
@@ -139,23 +176,23 @@ def _tasks_status(query: StatusQuery) -> None:
     ):
         due = period.due_on(campaign.report_grace_days)
         on_time |= Q(period_start=period.start, submitted_at__lt=end_of_day(due))
-    reports = ProgressReport.objects.filter(task__campaign=campaign, status__in=CHOSEN)
+    reports = query.items(ProgressReport).filter(task__campaign=campaign, status__in=CHOSEN)
     query.cte(
         "r",
         query.only_refreshed(reports)
         .order_by()
         .values("unit_id")
-        .annotate(total=Count("pk"), on_time=Count("pk", filter=on_time)),
+        .annotate(total=Count("id"), on_time=Count("id", filter=on_time)),
     )
     query.column("reports_total", "COALESCE(r.total, 0)")
     query.column("reports_on_time", "COALESCE(r.on_time, 0)")
 
 
 def _initiatives_status(query: StatusQuery) -> None:
-    initiatives = Initiative.objects.filter(campaign=query.campaign)
+    initiatives = query.items(Initiative).filter(campaign=query.campaign)
     query.cte(
         "i",
-        query.only_refreshed(initiatives).order_by().values("unit_id").annotate(n=Count("pk")),
+        query.only_refreshed(initiatives).order_by().values("unit_id").annotate(n=Count("id")),
     )
     query.column("initiatives", "COALESCE(i.n, 0)")
 
@@ -198,8 +235,19 @@ def register() -> None:
             "R3",
             kinds=(TASKS, PROGRESS_REPORTS),
             flags=(
-                FlagRule(FlagKind.NO_BREAKTHROUGH, _no_task),
-                FlagRule(FlagKind.REPORT_OVERDUE, _report_overdue),
+                FlagRule(
+                    FlagKind.NO_BREAKTHROUGH,
+                    _no_task,
+                    reads=("tasks",),
+                    describe=_describe_no_task,
+                ),
+                FlagRule(
+                    FlagKind.REPORT_OVERDUE,
+                    _report_overdue,
+                    reads=("tasks", "reports"),
+                    describe=_describe_report,
+                    subject_kind="tasks",
+                ),
             ),
             status=StatusPart(_tasks_status),
             checklist=_tasks_checklist,

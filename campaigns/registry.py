@@ -87,15 +87,26 @@ class ReportKind:
 class FlagRule:
     """Which (unit, subject) pairs should carry an open flag of `kind` on a day.
 
-    `wanted(campaign, today, units)` returns querysets (unioned by the engine) with two columns,
-    the unit's id and the subject, shaped by `campaigns.engine.flags.pairs`; `units` are the
-    active units that report (R1-R3, R5). An empty list means: nothing of this kind is due, so
-    every open flag of it closes."""
+    `wanted(campaign, today, units)` returns querysets (unioned by the engine) with three
+    columns, the unit's id, the subject and the day the condition began, shaped by
+    `campaigns.engine.flags.pairs`; `units` are the active units that report (R1-R3, R5, R6).
+    Everything is read as of `today` (`campaigns.engine.asof`). An empty list means: nothing of
+    this kind is due, so every open flag of it closes."""
 
     kind: str
     wanted: Callable[["Campaign", date, QuerySet], list[QuerySet]]
     #: Written once, already closed, and never again for that unit ("study completed late").
     history_only: bool = False
+    #: `units` are every active unit, not only those that report (a review is owed to all).
+    all_units: bool = False
+    #: The report kinds (slugs) whose items decide it; None: every kind. A replay re-judges a
+    #: flag kind on a day only if one of these changed (`campaigns.demo.seed.replay_flags`).
+    reads: tuple[str, ...] | None = None
+    #: The sentence saying what is missing, naming the item: `describe(flag, item, campaign)`,
+    #: in the active language. `item` is what the subject names ("task:12/…" → task 12), found
+    #: in `subject_kind` (a report kind's slug; None: the subject's prefix is the slug).
+    describe: Callable[[Any, Model | None, "Campaign"], str] | None = None
+    subject_kind: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Campaign, ImplementationPlan, Incident, StudySession
+from .models import Campaign, ImplementationPlan, Incident, PropagandaActivity, StudySession
 
 
 @register(Campaign)
@@ -26,8 +26,13 @@ class ImplementationPlanTranslation(TranslationOptions):
     fields = ("summary",)
 
 
+@register(PropagandaActivity)
+class PropagandaActivityTranslation(TranslationOptions):
+    fields = ("note",)
+
+
 # History is registered here, after the translation fields exist, so that the historical tables
 # keep the _vi and _en columns too (a HistoricalRecords attribute on the model would be built
 # before modeltranslation adds them).
-for _model in (StudySession, ImplementationPlan, Incident):
+for _model in (StudySession, ImplementationPlan, Incident, PropagandaActivity):
     simple_history.register(_model, excluded_fields=["updated_at"])

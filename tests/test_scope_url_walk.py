@@ -56,6 +56,7 @@ from campaigns.models import (
     ImplementationPlan,
     Incident,
     OutgoingMail,
+    PropagandaActivity,
     ReviewStatus,
     StudySession,
 )
@@ -330,6 +331,18 @@ def _make_items(unit: Unit, campaign, plan_campaigns: dict) -> dict[tuple[str, s
             owner=mark("incidents"),
             **extra,
         )
+        made["propaganda", state] = PropagandaActivity.objects.create(
+            campaign=campaign,
+            unit=unit,
+            held_on=date(2024, 3, 20),
+            channel=PropagandaActivity.Channel.LOUDSPEAKER,
+            audience=300,
+            note_vi=mark("propaganda"),
+            note_en=mark("propaganda"),
+            evidence=_stored_pdf(PropagandaActivity, unit, f"{mark('propaganda')}.pdf"),
+            evidence_name=f"{mark('propaganda')}.pdf",
+            **extra,
+        )
     return made
 
 
@@ -505,8 +518,9 @@ def report_form_data(kind: str, *, unit: Unit, campaign, item: Model | None = No
             "kind": "regular",
             "format": "in_person",
             "presenter": mark,
-            "members_expected": "40",
-            "attendees": "39",
+            # At most the unit's member count (10 in the smallest unit walked).
+            "members_expected": str(min(unit.member_count, 10) or 1),
+            "attendees": "1",
             "notes_vi": mark,
             "notes_en": "",
             "minutes": pdf_upload(f"{mark}.pdf"),
@@ -567,6 +581,15 @@ def report_form_data(kind: str, *, unit: Unit, campaign, item: Model | None = No
             "resolved_on": "",
             "resolution_vi": "",
             "resolution_en": "",
+        }
+    elif kind == "propaganda":
+        data = {
+            "held_on": f"20/03/{year}",
+            "channel": "meeting",
+            "audience": "45",
+            "note_vi": mark,
+            "note_en": "",
+            "evidence": pdf_upload(f"{mark}.pdf"),
         }
     else:
         raise AssertionError(f"the walker cannot fill a form for the new kind {kind!r}")
@@ -773,6 +796,7 @@ REPORT_MODELS = (
     ProgressReport,
     Initiative,
     Incident,
+    PropagandaActivity,
 )
 #: The apps whose every table is compared column by column: the reports, flags, mail, and the
 #: derived rows the report services rebuild on each write (dashboard status and rollups); and
@@ -943,6 +967,7 @@ def test_every_url_pattern_is_known_to_the_walker():
         "reports",
         "initiatives",
         "incidents",
+        "propaganda",
     }
     assert {kind.model for kind in REPORT_KINDS.values()} == set(REPORT_MODELS)
     # The walk reaches into the language prefix and the includes.

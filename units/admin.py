@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
+from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -15,8 +16,12 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(TreeAdmin, TabbedTranslationAdmin):
+class UnitAdmin(SimpleHistoryAdmin, TreeAdmin, TabbedTranslationAdmin):
+    """District staff correct a unit's member count here; each change is kept in the unit's
+    history (who, when, from what), and the unit's coverage and flags follow at once."""
+
     form = movenodeform_factory(Unit, exclude=["search_name"])
+    history_list_display = ["member_count", "is_active"]
     list_display = ["name", "code", "kind", "sector", "member_count", "is_active"]
     list_filter = ["kind", "sector", "is_active"]
     search_fields = ["code", "name_vi", "name_en", "search_name"]

@@ -1,6 +1,7 @@
 """Reads about units and scope. Every query that serves a person starts here, so another unit's
 data is out of reach by construction rather than by a check someone may forget."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -105,3 +106,16 @@ def ancestors_for_breadcrumb(user: User, unit: Unit) -> list[tuple[Unit, bool]]:
     their scope are named but not linked (the link would only 404)."""
     scope = user_scope(user)
     return [(ancestor, scope.contains(ancestor)) for ancestor in unit_ancestors(unit)]
+
+
+def attach_committee_names(units: Iterable[Unit]) -> None:
+    """Gives each unit below a committee `committee_name`, the name of its ancestor directly
+    under the district (its ward or agency committee), in one query for the lot: about twenty
+    cells are called "Chi bộ Tổ dân phố số 1", and only the ward tells them apart. Units at the
+    top two levels get "" (their committee is the district itself)."""
+    units = list(units)
+    prefix = 2 * Unit.steplen
+    paths = {unit.path[:prefix] for unit in units if unit.depth > 2}
+    names = {u.path: u.name for u in Unit.objects.filter(path__in=paths)} if paths else {}
+    for unit in units:
+        unit.committee_name = names.get(unit.path[:prefix], "") if unit.depth > 2 else ""

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from units.models import REPORTING_KINDS, Unit
 
 from ..engine.study import study_state_of, units_with_study_progress
+from ..flagtexts import FlagText, describe_flags
 from ..models import Campaign, Flag, UnitStatus
 from ..registry import ChecklistItem, ReportKind, UnitFacts, report_kinds, rules
 
@@ -31,7 +32,7 @@ class UnitPage:
     study: dict
     sections: list[Section]
     checklist: list[ChecklistItem]
-    flags: list[Flag]
+    flags: list[FlagText]
     children: list[Unit]
 
 
@@ -122,8 +123,11 @@ def unit_page(*, unit: Unit, campaign: Campaign, today: date) -> UnitPage:
         items={section.kind.slug: section.items for section in sections},
         study=study,
     )
-    flags = list(
-        Flag.objects.filter(campaign=campaign, unit=unit, closed_at__isnull=True).order_by("kind")
+    flags = describe_flags(
+        Flag.objects.filter(campaign=campaign, unit=unit, closed_at__isnull=True).order_by(
+            "opened_on", "kind", "subject"
+        ),
+        campaign,
     )
     return UnitPage(
         study=study,

@@ -6,11 +6,14 @@ for district roles, a secretary's own subtree for a secretary. `?unit=<code>` na
 these pages to a committee's subtree (a drill-down), through the same scope.
 """
 
+from datetime import date, datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -19,7 +22,7 @@ from django.views.decorators.http import require_GET
 from units.models import REPORTING_KINDS
 from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_scope
 
-from ..engine.run import last_engine_failure, last_engine_run
+from ..engine.run import figures_as_of, last_engine_failure, last_engine_run
 from ..engine.status import FLAG_COLUMNS
 from ..registry import report_kinds
 from ..reporting.selectors import review_queue as queue_for
@@ -70,6 +73,23 @@ def unit_detail(request, code: str):
     return render(request, "campaigns/unit_detail.html", context)
 
 
+def _as_of(request) -> tuple[date, str]:
+    """The day the figures are for: `?as_of=dd/mm/yyyy`, today by default. A day that cannot
+    be read, or is still to come, is refused with a message (in the page's language) and today
+    is shown instead."""
+    today = timezone.localdate()
+    text = request.GET.get("as_of", "").strip()
+    if not text:
+        return today, ""
+    try:
+        day = datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return today, _("“%(text)s” is not a date as dd/mm/yyyy; showing today.") % {"text": text}
+    if day > today:
+        return today, _("Figures cannot be shown for a day still to come; showing today.")
+    return day, ""
+
+
 def _scope_and_root(request):
     scope = user_scope(request.user)
     if not scope.assignments:
@@ -95,9 +115,16 @@ def dashboard(request):
     }
     if campaign is None:
         return render(request, "campaigns/dashboard.html", context)
+    as_of, as_of_error = _as_of(request)
+    context.update(as_of=as_of, as_of_error=as_of_error, live=as_of == timezone.localdate())
+    with figures_as_of(campaign, as_of):
+        return _dashboard_page(request, context, campaign=campaign, root=root, as_of=as_of)
+
+
+def _dashboard_page(request, context: dict, *, campaign, root, as_of: date):
     summary = overview(user=request.user, campaign=campaign, root=root)
     figures, by_kind, by_branch = summary.figures, summary.by_kind, summary.by_branch
-    curve = completion_curve(summary.per_day, campaign=campaign, today=timezone.localdate())
+    curve = completion_curve(summary.per_day, campaign=campaign, today=as_of)
     fields = [
         ("economy", _("Economy"), figures["tasks_economy"]),
         ("culture", _("Culture"), figures["tasks_culture"]),
@@ -133,14 +160,21 @@ def dashboard(request):
                 },
             },
             "state": {
-                "labels": [_("On time"), _("Late"), _("In progress"), _("Not started")],
+                "labels": [
+                    _("On time"),
+                    _("Late"),
+                    _("Awaiting the district"),
+                    _("In progress"),
+                    _("Not started"),
+                ],
                 "values": [
                     figures["on_time"],
                     figures["late"],
+                    figures["awaiting"],
                     figures["in_progress"],
                     figures["not_started"],
                 ],
-                "colors": ["#198754", "#fd7e14", "#0d6efd", "#dc3545"],
+                "colors": ["#198754", "#fd7e14", "#6f42c1", "#0d6efd", "#dc3545"],
             },
             "fields": {
                 "labels": [str(label) for _key, label, _n in fields],
@@ -163,15 +197,27 @@ def _table_rows(request):
     if campaign is None:
         raise Http404
     filters = TableFilters.from_query(request.GET)
-    rows = unit_table(statuses_in_scope(user=request.user, campaign=campaign, root=root), filters)
+    rows = unit_table(
+        statuses_in_scope(user=request.user, campaign=campaign, root=root).select_related("branch"),
+        filters,
+    )
     return root, campaign, filters, rows
 
 
 @require_GET
 @login_required
 def units_table(request):
-    """Every unit in scope with its state per rule; filters, search and sort live in the URL."""
+    """Every unit in scope with its state per rule; filters, search and sort live in the URL,
+    and so does the day the figures are for (`?as_of=dd/mm/yyyy`)."""
     root, campaign, filters, rows = _table_rows(request)
+    as_of, as_of_error = _as_of(request)
+    with figures_as_of(campaign, as_of):
+        return _units_table_page(
+            request, root, campaign, filters, rows, as_of=as_of, as_of_error=as_of_error
+        )
+
+
+def _units_table_page(request, root, campaign, filters, rows, *, as_of, as_of_error):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for status in page.object_list:
         status.flag_names = flag_labels(status)
@@ -188,30 +234,43 @@ def units_table(request):
             "choices": table_choices(),
             "page": page,
             "query": query.urlencode(),
+            "as_of": as_of,
+            "as_of_error": as_of_error,
+            "live": as_of == timezone.localdate(),
         },
     )
 
 
-def _export_name(stem_vi: str, stem_en: str, extension: str, root) -> str:
+def _export_name(
+    stem_vi: str, stem_en: str, extension: str, root, as_of: date | None = None
+) -> str:
     from django.utils.translation import get_language
 
     stem = stem_vi if get_language() == "vi" else stem_en
     scope_part = f"-{root.code}" if root is not None else ""
-    return f"{stem}{scope_part}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    return f"{stem}{scope_part}-{as_of or timezone.localdate():%Y-%m-%d}.{extension}"
 
 
 @require_GET
 @login_required
 def export_units(request, extension: str):
     """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
-    root, _campaign, _filters, rows = _table_rows(request)
-    header, data = exports.unit_table_sheet(rows)
-    filename = _export_name("don-vi", "units", extension, root)
-    if extension == "csv":
-        return exports.csv_response(filename=filename, header=header, rows=data)
-    return exports.xlsx_response(
-        filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
-    )
+    root, campaign, _filters, rows = _table_rows(request)
+    as_of, as_of_error = _as_of(request)
+    if as_of_error:
+        # Not a file for a day nobody asked for: back to the table, which says what was wrong.
+        return redirect(f"{reverse('campaigns:units_table')}?{request.GET.urlencode()}")
+    filename = _export_name("don-vi", "units", extension, root, as_of)
+    with figures_as_of(campaign, as_of):
+        header, data = exports.unit_table_sheet(rows, campaign)
+        if as_of != timezone.localdate():
+            # The past day's rows exist only inside this block: read them before it ends.
+            data = list(data)
+        if extension == "csv":
+            return exports.csv_response(filename=filename, header=header, rows=data)
+        return exports.xlsx_response(
+            filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
+        )
 
 
 def _staff_queue(request):

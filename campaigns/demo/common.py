@@ -15,6 +15,7 @@ from units.models import REPORTING_KINDS, Unit
 from units.models import UnitKind as K
 
 from ..models import Campaign, ReviewStatus
+from ..periods import review_overdue_from
 
 BATCH = 2000
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,6 +69,7 @@ class DemoContext:
         return {
             "status": status,
             "submitted_at": sent,
+            "review_overdue_from": review_overdue_from(sent, self.campaign.review_days),
             "reviewed_at": reviewed,
             "reviewed_by_id": self.reviewer if reviewed else None,
             "created_by_id": self.secretaries[unit_id][0],

@@ -1,5 +1,6 @@
 """Demo rows for the campaign's own rules: R1 study sessions, R2 implementation plans, R5
-incidents. Each builder is named by its rule (`campaigns.rules`) and called by `seed_demo`."""
+incidents, R6 propaganda activities. Each builder is named by its rule (`campaigns.rules`) and
+called by `seed_demo`."""
 
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -7,7 +8,7 @@ from datetime import date, timedelta
 from units.models import Unit
 from units.models import UnitKind as K
 
-from ..models import ImplementationPlan, Incident, StudySession
+from ..models import ImplementationPlan, Incident, PropagandaActivity, StudySession
 from .common import (
     ACCEPTED,
     PROGRAMME_VI,
@@ -73,6 +74,54 @@ def incidents(demo: DemoContext) -> dict[str, int]:
     committees = demo.committees
     chosen = demo.rng.sample(committees, round(len(committees) * 0.15))
     return {"incidents": bulk(Incident, (i for u in chosen for i in _incidents(demo, u)))}
+
+
+def propaganda(demo: DemoContext) -> dict[str, int]:
+    rows = (a for unit in demo.reporting for a in _propaganda(demo, unit))
+    return {"propaganda activities": bulk(PropagandaActivity, rows)}
+
+
+# fmt: off
+PROPAGANDA_NOTES = (
+    ("Phát thanh nội dung chuyên đề trên loa truyền thanh tổ dân phố vào sáng thứ Hai.",
+     "Read the study's main points on the neighbourhood loudspeakers on Monday morning."),
+    ("Cập nhật bảng tin khu dân cư với các tấm gương học tập và làm theo Bác.",
+     "Updated the neighbourhood board with examples of people following Uncle Ho."),
+    ("Đăng bài trên trang Zalo của chi bộ giới thiệu nội dung chuyên đề.",
+     "Posted the study's content on the cell's Zalo page."),
+    ("Lồng ghép tuyên truyền trong hội nghị nhân dân tổ dân phố.",
+     "Covered the study during the residents' meeting."),
+)
+# fmt: on
+
+
+def _propaganda(ctx: DemoContext, unit: Unit) -> Iterator[PropagandaActivity]:
+    """Most units record one or two activities a quarter; about one in eight misses a quarter
+    now and then, which the engine flags as "propaganda short"."""
+    rng = ctx.rng
+    channels = PropagandaActivity.Channel
+    for month in (1, 4, 7, 10):
+        start = max(date(2024, month, 1), ctx.campaign.starts_on)
+        end = date(2024, month + 2, 28)
+        count = 0 if rng.random() < 0.12 else rng.choice((1, 1, 2, 2, 3))
+        for _ in range(count):
+            day = start + timedelta(days=rng.randint(0, (end - start).days))
+            note_vi, note_en = rng.choice(PROPAGANDA_NOTES)
+            channel = rng.choice(
+                (
+                    channels.LOUDSPEAKER,
+                    channels.NEWSLETTER_BOARD,
+                    channels.WEBSITE,
+                    channels.MEETING,
+                )
+            )
+            yield PropagandaActivity(
+                campaign=ctx.campaign, unit_id=unit.pk, held_on=day, channel=channel,
+                audience=rng.randint(20, 60) * (10 if channel == channels.LOUDSPEAKER else 1),
+                note_vi=note_vi, note_en=note_en,
+                **ctx.stamps(unit.pk, ctx.status(0.85, 0.12),
+                             day + timedelta(days=rng.randint(0, 4))),
+            )  # fmt: skip
 
 
 def _sessions(ctx: DemoContext, unit: Unit) -> Iterator[StudySession]:

@@ -3,27 +3,33 @@ and missing reports, optionally grown to N synthetic units for scale tests.
 
 Everything comes from random streams seeded by the one seed (one per rule, drawn in a fixed
 order) and from absolute 2024 dates, so the same arguments give the same rows on any day and on
-any database. Rows are written with bulk_create (no save(), no signals, no history rows): the
-tree's materialized paths are computed here, because add_child per node would take hours at
-100,000 units. Each rule's rows come from the builder its rule names (`Rule.demo`).
+any database. Rows are written with bulk_create (no save(), no signals): the tree's materialized
+paths are computed here, because add_child per node would take hours at 100,000 units. Each
+rule's rows come from the builder its rule names (`Rule.demo`).
+
+The reports' history rows (created, submitted, reviewed, at the 2024 moments the rows describe)
+are written here too, since every figure "as of a day" is read from them; then the deadline
+engine's flags are built by replaying the campaign day by day, so each flag opened, and closed,
+on the day the rules say.
 """
 
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from units.models import Assignment, Unit, User
 
+from ..engine.flags import flags_sync
 from ..engine.status import refresh_unit_status
-from ..models import Campaign, DeadlineEngineRun, Flag, UnitStatus
-from ..registry import ReportKind, report_kinds, rules
-from .common import PROGRAMME_VI, DemoContext
+from ..models import Campaign, DeadlineEngineRun, Flag, ReviewStatus, UnitStatus
+from ..registry import ReportKind, flag_rules, report_kinds, rules
+from .common import PROGRAMME_VI, DemoContext, bulk
 from .district import build_tree, create_units, create_users
 
 DEFAULT_SEED = 2024
@@ -48,6 +54,7 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     password: str = DEFAULT_PASSWORD,
     reset: bool = False,
+    replay: bool = True,
 ) -> Summary:
     """Loads the demo district (or exactly `units` units) and its 2024 campaign, all or nothing."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not a secret
@@ -67,6 +74,12 @@ def seed_demo(
             stream = random.Random(f"{seed}:{rule.code}")  # noqa: S311
             counts |= build(DemoContext(stream, campaign, tree, reviewer, secretaries))
         _backdate(campaign)
+        counts["history rows"] = write_history(campaign)
+        _analyze()
+        if replay:
+            replay_flags(campaign)
+        else:
+            flags_sync(campaign=campaign, today=timezone.localdate())
         refresh_unit_status(campaign)
     return Summary(counts, [f"bt-{u.code}" for u in tree[1:3]])
 
@@ -143,3 +156,104 @@ def _backdate(campaign: Campaign) -> None:
     }
     for kind in report_kinds().values():
         kind.of_campaign(campaign).update(**stamps)
+
+
+# After the last 2024 event, the last conditions to begin (Q4's propaganda, reviews waiting from
+# late December) begin within these days; the live run that follows covers the rest.
+REPLAY_TAIL = timedelta(days=20)
+
+
+def replay_flags(
+    campaign: Campaign, *, until: date | None = None, every_unit: bool = False
+) -> None:
+    """Runs the engine's flag rules for every day from the campaign's first, as the daily job
+    would have, then once for today: each flag opens and closes on the day the rules say.
+
+    A unit's flags can only close on a day something of its own changed (a report written or
+    reviewed), and a flag's start day comes from the data, not from the day of the run that
+    opens it. So each day re-judges only the units with a change that day or the next (the
+    next: what was still true the evening before a change must be seen, and closed), and the
+    final run opens what is left: the same flag table as re-judging every unit every day
+    (`every_unit=True`, which a test compares), in a fraction of the time."""
+    last = until or campaign.ends_on + REPLAY_TAIL
+    units_changed, kinds_changed = _changes_per_day(campaign)
+    day = campaign.starts_on
+    while day <= last:
+        following = day + timedelta(days=1)
+        if every_unit:
+            flags_sync(campaign=campaign, today=day)
+        elif units := units_changed.get(day, set()) | units_changed.get(following, set()):
+            kinds = kinds_changed.get(day, set()) | kinds_changed.get(following, set())
+            flags_sync(campaign=campaign, today=day, unit_ids=units, kinds=_flags_reading(kinds))
+        day = following
+    flags_sync(campaign=campaign, today=max(last, timezone.localdate()))
+
+
+def _changes_per_day(campaign: Campaign) -> tuple[dict[date, set[int]], dict[date, set[str]]]:
+    """The units, and the report kinds, with a history row on each day."""
+    units: dict[date, set[int]] = {}
+    kinds: dict[date, set[str]] = {}
+    for kind in report_kinds().values():
+        history = kind.model.history.model.objects.filter(**{kind.campaign_lookup: campaign})
+        for unit_id, moment in history.values_list("unit_id", "history_date").iterator():
+            day = timezone.localdate(moment)
+            units.setdefault(day, set()).add(unit_id)
+            kinds.setdefault(day, set()).add(kind.slug)
+    return units, kinds
+
+
+def _flags_reading(kinds: set[str]) -> set[str]:
+    return {rule.kind for rule in flag_rules() if rule.reads is None or set(rule.reads) & kinds}
+
+
+def _analyze() -> None:
+    """PostgreSQL plans the replay's statements from table statistics; tables filled a moment ago
+    in this transaction look empty to it until analysed, and the plans for empty tables (nested
+    loops) take minutes on the real ones."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def write_history(campaign: Campaign) -> int:
+    """The history a report's services would have left: created as a draft by the secretary
+    (a few minutes before sending), submitted, then accepted or returned by the reviewer."""
+    written = 0
+    for kind in report_kinds().values():
+        history = kind.model.history.model
+        own = {field.attname for field in kind.model._meta.concrete_fields}
+        names = [f.attname for f in history._meta.concrete_fields if f.attname in own]
+        items = kind.of_campaign(campaign).values(*names).order_by("pk").iterator(chunk_size=2000)
+        written += bulk(history, (row for item in items for row in _steps(history, item)))
+    return written
+
+
+def _steps(history, item: dict):
+    sent, reviewed = item["submitted_at"], item["reviewed_at"]
+    unsent = {"submitted_at": None, "reviewed_at": None, "reviewed_by_id": None}
+    draft = item | unsent | {"status": ReviewStatus.DRAFT, "review_comment": "", "version": 1}
+    yield history(
+        **draft,
+        history_date=sent - timedelta(minutes=20),
+        history_type="+",
+        history_change_reason="created",
+        history_user_id=item["created_by_id"],
+    )
+    waiting = item | {"status": ReviewStatus.SUBMITTED, "reviewed_at": None}
+    waiting |= {"reviewed_by_id": None, "review_comment": "", "version": 2}
+    yield history(
+        **waiting,
+        history_date=sent,
+        history_type="~",
+        history_change_reason="submitted",
+        history_user_id=item["created_by_id"],
+    )
+    if reviewed is not None:
+        yield history(
+            **item,
+            history_date=reviewed,
+            history_type="~",
+            history_change_reason=str(item["status"]),
+            history_user_id=item["reviewed_by_id"],
+        )

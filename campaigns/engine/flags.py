@@ -10,10 +10,11 @@ partial unique index `flag_one_open_per_subject` (and `flag_study_late_once`) tu
 insert into ON CONFLICT DO NOTHING.
 """
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, DateField, F, QuerySet, Value
 from django.utils import timezone
 
 from units.models import REPORTING_KINDS, Unit
@@ -29,24 +30,43 @@ def reporting_units() -> QuerySet[Unit]:
     return Unit.objects.filter(kind__in=REPORTING_KINDS, is_active=True)
 
 
-def pairs(queryset: QuerySet, *, unit: str = "pk", subject=None) -> QuerySet:
-    """Shapes any queryset into the two columns the engine's SQL expects: the unit's id (from the
-    field `unit`) and the flag's subject (empty when the flag is about the unit as a whole)."""
+def day_after(day: date) -> Value:
+    """A flag's start day that is the same for every row: the day after a deadline."""
+    return Value(day + timedelta(days=1), output_field=DateField())
+
+
+def pairs(queryset: QuerySet, *, since, unit: str = "pk", subject=None) -> QuerySet:
+    """Shapes any queryset into the three columns the engine's SQL expects: the unit's id (from
+    the field `unit`), the flag's subject (empty when the flag is about the unit as a whole) and
+    the day its condition began (`since`: a date expression, e.g. `day_after(deadline)`). The
+    start day is worked out from the data, never from the day of the run, so a replay and a
+    live run date a flag alike."""
     subject = subject if subject is not None else Value(NOTHING, output_field=CharField())
+    since = F(since) if isinstance(since, str) else since
     return (
         queryset.order_by()
-        .annotate(w_unit=F(unit), w_subject=subject)
-        .values("w_unit", "w_subject")
+        .annotate(w_unit=F(unit), w_subject=subject, w_since=since)
+        .values("w_unit", "w_subject", "w_since")
     )
 
 
-def wanted_flags(campaign: Campaign, today: date) -> dict[str, list[QuerySet]]:
+def wanted_flags(
+    campaign: Campaign,
+    today: date,
+    unit_ids: list[int] | None = None,
+    kinds: Iterable[str] | None = None,
+) -> dict[str, list[QuerySet]]:
     """For each kind, the querysets (unioned) of pairs that should be flagged on `today`.
     An empty list means: nothing of that kind is due, so every open one closes."""
-    units = reporting_units()
-    wanted: dict[str, list[QuerySet]] = {kind: [] for kind in FlagKind.values}
+    reporting, every = reporting_units(), Unit.objects.filter(is_active=True)
+    if unit_ids is not None:
+        reporting, every = reporting.filter(pk__in=unit_ids), every.filter(pk__in=unit_ids)
+    chosen = set(FlagKind.values if kinds is None else kinds)
+    wanted: dict[str, list[QuerySet]] = {kind: [] for kind in FlagKind.values if kind in chosen}
     for rule in flag_rules():
-        wanted[rule.kind] += rule.wanted(campaign, today, units)
+        if rule.kind not in chosen:
+            continue
+        wanted[rule.kind] += rule.wanted(campaign, today, every if rule.all_units else reporting)
     return wanted
 
 
@@ -69,15 +89,17 @@ FLAG = Flag._meta.db_table
 def _open_missing(
     cursor, *, campaign: Campaign, kind: str, wanted_sql: str, params: list, today: date, now
 ) -> int:
-    # History ("study completed late"): written once, already closed, never again for that unit.
+    # History ("study completed late"): written once, already closed (on the day the run saw
+    # it), never again for that unit. An open flag keeps the start day it was opened with.
     history_only = _history_only(kind)
     already = "" if history_only else "AND f.closed_at IS NULL"
     cursor.execute(
         f"""
         INSERT INTO {FLAG} (campaign_id, unit_id, kind, subject, opened_on, closed_on,
                             opened_at, closed_at)
-        SELECT %s, w.w_unit, %s, w.w_subject, %s, %s, %s, %s
-        FROM (SELECT DISTINCT w_unit, w_subject FROM ({wanted_sql}) x) w
+        SELECT %s, w.w_unit, %s, w.w_subject, w.w_since, %s, %s, %s
+        FROM (SELECT w_unit, w_subject, MIN(w_since) AS w_since FROM ({wanted_sql}) x
+              GROUP BY w_unit, w_subject) w
         WHERE NOT EXISTS (
             SELECT 1 FROM {FLAG} f
             WHERE f.campaign_id = %s AND f.kind = %s AND f.unit_id = w.w_unit
@@ -86,8 +108,9 @@ def _open_missing(
         ON CONFLICT DO NOTHING
         """,  # noqa: S608 - table names come from the models; values are parameters
         [
-            campaign.pk, kind, today,
-            today if history_only else None, now, now if history_only else None,
+            campaign.pk, kind,
+            connection.ops.adapt_datefield_value(today) if history_only else None,
+            now, now if history_only else None,
             *params,
             campaign.pk, kind,
         ],
@@ -96,7 +119,15 @@ def _open_missing(
 
 
 def _close_unwanted(
-    cursor, *, campaign: Campaign, kind: str, wanted_sql: str | None, params: list, today: date, now
+    cursor,
+    *,
+    campaign: Campaign,
+    kind: str,
+    wanted_sql: str | None,
+    params: list,
+    today: date,
+    now,
+    units: tuple[str, list],
 ) -> int:
     # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
     # NOT IN over an uncorrelated subquery: PostgreSQL evaluates it once into a hash table. (A
@@ -112,19 +143,31 @@ def _close_unwanted(
         UPDATE {FLAG}
         SET closed_at = %s,
             closed_on = CASE WHEN opened_on > %s THEN opened_on ELSE %s END
-        WHERE campaign_id = %s AND kind = %s AND closed_at IS NULL {keep}
+        WHERE campaign_id = %s AND kind = %s AND closed_at IS NULL{units[0]} {keep}
         """,  # noqa: S608 - table names come from the models; values are parameters
-        [now, today, today, campaign.pk, kind, *params],
+        [now, today, today, campaign.pk, kind, *units[1], *params],
     )
     return max(cursor.rowcount, 0)
 
 
-def flags_sync(*, campaign: Campaign, today: date) -> tuple[int, int]:
-    """Opens and closes the campaign's flags as of `today`; returns (opened, closed)."""
+def flags_sync(
+    *,
+    campaign: Campaign,
+    today: date,
+    unit_ids: Iterable[int] | None = None,
+    kinds: Iterable[str] | None = None,
+) -> tuple[int, int]:
+    """Opens and closes the campaign's flags as of `today`, for every unit or only `unit_ids`
+    (a report service re-judging the unit it just wrote for), of every flag kind or only
+    `kinds`; returns (opened, closed)."""
     now = timezone.now()
     opened = closed = 0
+    ids = None if unit_ids is None else sorted(set(unit_ids))
+    if ids == []:
+        return 0, 0
+    units = ("", []) if ids is None else (f" AND unit_id IN ({', '.join(['%s'] * len(ids))})", ids)
     with connection.cursor() as cursor:
-        for kind, querysets in wanted_flags(campaign, today).items():
+        for kind, querysets in wanted_flags(campaign, today, ids, kinds).items():
             if querysets:
                 wanted_sql, params = _union_sql(querysets)
                 opened += _open_missing(
@@ -147,5 +190,6 @@ def flags_sync(*, campaign: Campaign, today: date) -> tuple[int, int]:
                     params=params,
                     today=today,
                     now=now,
+                    units=units,
                 )
     return opened, closed

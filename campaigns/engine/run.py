@@ -1,12 +1,15 @@
 """One run of the deadline engine (daily, from Celery beat, or `flag_overdue`), and the reads that
 say how the last run went (the dashboard and /healthz)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
 from ..models import Campaign, DeadlineEngineRun
+from .asof import is_live
 from .flags import flags_sync
 from .status import refresh_unit_status
 
@@ -52,3 +55,24 @@ def last_engine_run() -> DeadlineEngineRun | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+@contextmanager
+def figures_as_of(campaign, day: date | None) -> Iterator[None]:
+    """Inside the block, the campaign's status rows, rollups and open flags are those of the end
+    of `day`: the engine works them out exactly as its daily run on that day would (the same
+    rules, as of the same moment), and the block's transaction is rolled back on the way out,
+    so nothing of it is kept. So the dashboard, the unit table and the exports show a past day
+    through the very code that shows today. As of today (or no day) the block reads the live
+    rows and changes nothing.
+
+    A fixed number of statements however large the district; while it runs, a report saved for
+    the campaign waits for it (the status rows are locked): a second or so for a district."""
+    if is_live(day):
+        yield
+        return
+    with transaction.atomic():
+        flags_sync(campaign=campaign, today=day)
+        refresh_unit_status(campaign, today=day)
+        yield
+        transaction.set_rollback(True)

@@ -17,7 +17,7 @@ and after and adds the difference.
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -27,6 +27,7 @@ from django.utils import timezone
 from units.models import REPORTING_KINDS, Unit
 
 from ..models import (
+    UNIT_FLAG_KINDS,
     Campaign,
     CompletionRollup,
     Flag,
@@ -36,6 +37,7 @@ from ..models import (
     UnitStatus,
 )
 from ..registry import report_kinds, rules
+from .asof import is_live, items_as_of, kind_items_as_of
 
 FLAG_COLUMNS = {
     FlagKind.STUDY_OVERDUE: "flag_study_overdue",
@@ -43,6 +45,7 @@ FLAG_COLUMNS = {
     FlagKind.NO_BREAKTHROUGH: "flag_no_breakthrough",
     FlagKind.REPORT_OVERDUE: "flag_report_overdue",
     FlagKind.STALE_INCIDENT: "flag_stale_incident",
+    FlagKind.PROPAGANDA_SHORT: "flag_propaganda_short",
 }
 # Filled here for every unit, whatever the rules; the SELECT lists them first, in this order.
 OWN_COLUMNS = ["campaign_id", "unit_id", "branch_id", "path", "kind", "reporting", "members"]
@@ -61,12 +64,6 @@ def _in(values: list) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def end_of_day(day: date) -> datetime:
-    """The first instant after `day` in the deployment's time zone: a report submitted before it
-    was submitted on or before that calendar day."""
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-
-
 def sql_date(day: date):
     return connection.ops.adapt_datefield_value(day)
 
@@ -82,6 +79,8 @@ class StatusQuery:
         self.campaign = campaign
         self.unit_ids = unit_ids
         self.today = today
+        #: The day the reports are read as of (`campaigns.engine.asof`); None: the live rows.
+        self.as_of = None if is_live(today) else today
         self._ctes: list[tuple[str, str, list]] = []
         self._columns: dict[str, tuple[str, list]] = {}
 
@@ -96,6 +95,20 @@ class StatusQuery:
         if self.unit_ids is None:
             return queryset
         return queryset.filter(**{f"{field}__in": self.unit_ids})
+
+    def items(self, model) -> QuerySet:
+        """The model's rows as of the query's day (a queryset; say `id`, not `pk`)."""
+        return items_as_of(model, self.as_of)
+
+    def source(self, model) -> tuple[str, list]:
+        """The same rows for raw SQL: "(SELECT … ) alias-less" to put after FROM, and its
+        parameters (which come before the WHERE's)."""
+        if self.as_of is None:
+            return table(model), []
+        kept = {field.attname for field in model.history.model._meta.concrete_fields}
+        names = [f.attname for f in model._meta.concrete_fields if f.attname in kept]
+        sql, params = self.items(model).values(*names).query.sql_with_params()
+        return f"({sql})", list(params)
 
     def cte(self, alias: str, sql: "str | QuerySet", *params) -> None:
         """Adds `alias AS (sql)`; a queryset is compiled by Django (with its own parameters)."""
@@ -169,7 +182,9 @@ def _awaiting_review(query: StatusQuery) -> None:
     for kind in report_kinds().values():
         waiting = (
             query.only_refreshed(
-                kind.of_campaign(query.campaign).filter(status=ReviewStatus.SUBMITTED)
+                kind_items_as_of(kind, query.campaign, query.as_of).filter(
+                    status=ReviewStatus.SUBMITTED
+                )
             )
             .order_by()
             .values("unit_id")
@@ -188,21 +203,27 @@ def _awaiting_review(query: StatusQuery) -> None:
 
 
 def _open_flags(query: StatusQuery) -> None:
+    """The unit's own open flags (what it is behind on), and apart from them the items of the
+    unit that wait too long for the district's review (the district's delay)."""
     cases = ", ".join(
         f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {column}"
         for column in FLAG_COLUMNS.values()
     )
     units_sql, units_params = query.units("unit_id")
+    own = [kind for kind in UNIT_FLAG_KINDS if kind != FlagKind.STUDY_LATE]
     query.cte(
         "f",
-        f"SELECT unit_id, COUNT(*) AS n, {cases} FROM {table(Flag)} "
-        f"WHERE campaign_id = %s AND closed_at IS NULL AND kind <> %s{units_sql} GROUP BY unit_id",
+        f"SELECT unit_id, SUM(CASE WHEN kind IN {_in(own)} THEN 1 ELSE 0 END) AS n, "
+        f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS reviews, {cases} FROM {table(Flag)} "
+        f"WHERE campaign_id = %s AND closed_at IS NULL{units_sql} GROUP BY unit_id",
+        *own,
+        FlagKind.REVIEW_OVERDUE.value,
         *[kind.value for kind in FLAG_COLUMNS],
         query.campaign.pk,
-        FlagKind.STUDY_LATE.value,
         *units_params,
     )
     query.column("flags_open", "COALESCE(f.n, 0)")
+    query.column("reviews_overdue", "COALESCE(f.reviews, 0)")
     for column in FLAG_COLUMNS.values():
         query.column(column, f"COALESCE(f.{column}, 0) > 0")
 
@@ -245,12 +266,15 @@ SUMMED_COLUMNS = (
     "incidents_open",
     "incidents_stale",
     "awaiting_review",
+    "reviews_overdue",
+    "propaganda",
 )
 ROLLUP_SUMS = {
     "units": "COUNT(*)",
     "reporting_units": "SUM(CASE WHEN s.reporting THEN 1 ELSE 0 END)",
     "on_time": "SUM(CASE WHEN s.study_state = 'on_time' THEN 1 ELSE 0 END)",
     "late": "SUM(CASE WHEN s.study_state = 'late' THEN 1 ELSE 0 END)",
+    "awaiting": "SUM(CASE WHEN s.study_state = 'awaiting' THEN 1 ELSE 0 END)",
     "in_progress": "SUM(CASE WHEN s.study_state = 'in_progress' THEN 1 ELSE 0 END)",
     "not_started": "SUM(CASE WHEN s.study_state = 'not_started' THEN 1 ELSE 0 END)",
     "members": "SUM(CASE WHEN s.reporting THEN s.members ELSE 0 END)",

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from units.models import DISTRICT_ROLES, Assignment, Unit
 
+from ..flagtexts import describe_flags
 from ..models import Campaign, Flag, FlagKind, OutgoingMail
-from ..periods import reporting_periods
+from ..periods import period_label, reporting_periods
 from ..selectors import active_campaigns
 
 # Worst first: what the Standing Committee asks about before anything else.
@@ -27,6 +28,9 @@ FLAG_SEVERITY = [
     FlagKind.NO_BREAKTHROUGH,
     FlagKind.REPORT_OVERDUE,
     FlagKind.STALE_INCIDENT,
+    FlagKind.PROPAGANDA_SHORT,
+    # The district office's own: items waiting too long for its review.
+    FlagKind.REVIEW_OVERDUE,
 ]
 UNITS_LISTED_PER_KIND = 10
 UPCOMING_DAYS = 14
@@ -120,11 +124,8 @@ def upcoming_deadlines(
         candidates.append(
             Deadline(
                 period.due_on(campaign.report_grace_days),
-                _("Progress reports for %(start)s – %(end)s")
-                % {
-                    "start": period.start.strftime("%d/%m/%Y"),
-                    "end": period.end.strftime("%d/%m/%Y"),
-                },
+                _("Progress reports for %(period)s")
+                % {"period": period_label(period.start, campaign.report_frequency)},
             )
         )
     return sorted((d for d in candidates if start <= d.due_on < end), key=lambda d: d.due_on)
@@ -174,6 +175,9 @@ def digest_content(*, campaign: Campaign, week: IsoWeek, unit: Unit | None) -> D
             )
 
     _name_parents([flag.unit for group in groups for flag in group.flags])
+    listed = [flag for group in groups for flag in group.flags]
+    for flag, text in zip(listed, describe_flags(listed, campaign), strict=True):
+        flag.text, flag.actor_label = text.text, text.actor_label
 
     this_monday = _local_midnight(week.monday)
     last_monday = this_monday - timedelta(days=7)

@@ -1,11 +1,12 @@
 """The campaign app's data, one module per subject; everything is importable from here."""
 
 from .campaign import Campaign
-from .flags import DeadlineEngineRun, Flag, FlagKind
+from .flags import FLAG_ACTOR, UNIT_FLAG_KINDS, Actor, DeadlineEngineRun, Flag, FlagKind
 from .mail import OutgoingMail
 from .reports import (
     ImplementationPlan,
     Incident,
+    PropagandaActivity,
     Reviewable,
     ReviewStatus,
     StudySession,
@@ -14,6 +15,9 @@ from .reports import (
 from .status import CompletionRollup, StatusRollup, UnitStatus
 
 __all__ = [
+    "FLAG_ACTOR",
+    "UNIT_FLAG_KINDS",
+    "Actor",
     "Campaign",
     "CompletionRollup",
     "DeadlineEngineRun",
@@ -22,6 +26,7 @@ __all__ = [
     "ImplementationPlan",
     "Incident",
     "OutgoingMail",
+    "PropagandaActivity",
     "ReviewStatus",
     "Reviewable",
     "StatusRollup",

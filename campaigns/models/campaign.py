@@ -47,6 +47,24 @@ class Campaign(models.Model):
     incident_age_limit_days = models.PositiveSmallIntegerField(
         _("incident age limit (days)"), default=30
     )
+    review_days = models.PositiveSmallIntegerField(
+        _("review time (working days)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_(
+            "An item submitted for review and not accepted or returned within this many working "
+            "days is flagged to the district office."
+        ),
+    )
+    propaganda_per_quarter = models.PositiveSmallIntegerField(
+        _("propaganda activities per quarter"),
+        default=1,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "How many propaganda activities each unit is expected to record per quarter; "
+            "0 makes them optional."
+        ),
+    )
     reminder_days = models.JSONField(
         _("reminder days before a deadline"),
         default=default_reminder_days,

@@ -16,6 +16,25 @@ class FlagKind(models.TextChoices):
     NO_BREAKTHROUGH = "no_breakthrough", _("No breakthrough task")
     REPORT_OVERDUE = "report_overdue", _("Progress report overdue")
     STALE_INCIDENT = "stale_incident", _("Stale incident")
+    PROPAGANDA_SHORT = "propaganda_short", _("Propaganda short")
+    REVIEW_OVERDUE = "review_overdue", _("Review overdue")
+
+
+class Actor(models.TextChoices):
+    """Who must act next on a flag."""
+
+    UNIT = "unit", _("the unit")
+    COMMITTEE = "committee", _("its committee")
+    DISTRICT = "district", _("the district office")
+
+
+#: Who acts next on each kind of flag. A unit is behind on everything but a review: an item that
+#: waits too long for review is the district office's delay, not the unit's, and is not counted
+#: among the unit's flags on the dashboard.
+FLAG_ACTOR = {kind: Actor.UNIT for kind in FlagKind.values} | {
+    FlagKind.REVIEW_OVERDUE: Actor.DISTRICT
+}
+UNIT_FLAG_KINDS = [kind for kind, actor in FLAG_ACTOR.items() if actor == Actor.UNIT]
 
 
 class Flag(models.Model):

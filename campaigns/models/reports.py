@@ -38,6 +38,12 @@ class Reviewable(models.Model):
     )
     review_comment = models.TextField(_("review comment"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The first day the item is overdue for the district's review if it still waits then: set on
+    # each submission from the campaign's review time in working days (so a resubmission starts
+    # the count again), and kept in the item's history like everything else.
+    review_overdue_from = models.DateField(
+        _("review overdue from"), null=True, blank=True, editable=False
+    )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -203,3 +209,43 @@ class Incident(Reviewable):
     @property
     def is_open(self) -> bool:
         return self.resolved_on is None
+
+
+class PropagandaActivity(Reviewable):
+    """R6: an activity spreading the whole-term study (học tập và làm theo tư tưởng, đạo đức,
+    phong cách Hồ Chí Minh) to the people: a loudspeaker broadcast, a newsletter board, a post."""
+
+    class Channel(models.TextChoices):
+        LOUDSPEAKER = "loudspeaker", _("Loudspeaker")
+        NEWSLETTER_BOARD = "newsletter_board", _("Newsletter board")
+        WEBSITE = "website", _("Website or social page")
+        MEETING = "meeting", _("Meeting")
+        OTHER = "other", _("Other")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="propaganda_activities",
+        verbose_name=_("campaign"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="propaganda_activities",
+        verbose_name=_("unit"),
+    )
+    held_on = models.DateField(_("date"))
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
+    audience = models.PositiveIntegerField(_("people reached"))
+    note = models.TextField(_("note"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=evidence_path, blank=True, max_length=255)
+    evidence_name = models.CharField(_("evidence file name"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("propaganda activity")
+        verbose_name_plural = _("propaganda activities")
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["campaign", "unit", "status"], name="propaganda_scope_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_channel_display()} · {self.held_on:%d/%m/%Y}"

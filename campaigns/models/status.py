@@ -21,6 +21,7 @@ class UnitStatus(models.Model):
     class StudyState(models.TextChoices):
         ON_TIME = "on_time", _("On time")
         LATE = "late", _("Late")
+        AWAITING = "awaiting", _("Submitted, awaiting the district")
         IN_PROGRESS = "in_progress", _("In progress")
         NOT_STARTED = "not_started", _("Not started")
         NOT_APPLICABLE = "na", _("Not applicable")
@@ -58,6 +59,11 @@ class UnitStatus(models.Model):
     flag_no_breakthrough = models.BooleanField(default=False)
     flag_report_overdue = models.BooleanField(default=False)
     flag_stale_incident = models.BooleanField(default=False)
+    flag_propaganda_short = models.BooleanField(default=False)
+    #: Items of the unit waiting for review past the campaign's review time: the district
+    #: office's delay, not counted in `flags_open`.
+    reviews_overdue = models.PositiveIntegerField(default=0)
+    propaganda = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
     class Meta:
@@ -115,6 +121,7 @@ class StatusRollup(models.Model):
     reporting_units = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)
     late = models.IntegerField(default=0)
+    awaiting = models.IntegerField(default=0)
     in_progress = models.IntegerField(default=0)
     not_started = models.IntegerField(default=0)
     members = models.BigIntegerField(default=0)
@@ -138,6 +145,9 @@ class StatusRollup(models.Model):
     flag_no_breakthrough = models.IntegerField(default=0)
     flag_report_overdue = models.IntegerField(default=0)
     flag_stale_incident = models.IntegerField(default=0)
+    flag_propaganda_short = models.IntegerField(default=0)
+    reviews_overdue = models.IntegerField(default=0)
+    propaganda = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 
 from dongda.text import nfc
 
-from ..models import Campaign, ImplementationPlan, Incident, StudySession
+from ..models import Campaign, ImplementationPlan, Incident, PropagandaActivity, StudySession
 from .evidence import EvidenceField
 
 # Django's own messages that its Vietnamese catalogue leaves untranslated; listed here so that
@@ -79,6 +79,9 @@ class ReportForm(forms.ModelForm):
     past_dates_in_year: tuple[str, ...] = ()
     #: Date fields that must fall in the campaign's year (they may be in the future).
     dates_in_year: tuple[str, ...] = ()
+    #: Date fields that count for the campaign only from its first day (a session held before
+    #: the campaign began is not part of it).
+    dates_from_campaign_start: tuple[str, ...] = ()
 
     def __init__(self, *args, campaign: Campaign, unit, today: date | None = None, **kwargs):
         self.campaign = campaign
@@ -114,6 +117,12 @@ class ReportForm(forms.ModelForm):
                 )
             elif name in self.past_dates_in_year and value > self.today:
                 self.add_error(name, _("The date cannot be in the future."))
+            elif name in self.dates_from_campaign_start and value < self.campaign.starts_on:
+                self.add_error(
+                    name,
+                    _("The campaign began on %(start)s; an earlier date does not count for it.")
+                    % {"start": formats.date_format(self.campaign.starts_on, "d/m/Y")},
+                )
         return cleaned
 
 
@@ -136,10 +145,15 @@ class EvidenceFormMixin:
 
 class StudySessionForm(EvidenceFormMixin, ReportForm):
     held_on = LocalDateField(label=_("Held on"))
-    members_expected = GroupedIntegerField(label=_("Members expected"), min_value=1)
+    # The column's own limit, checked first: a number past it gets the plain "at most" message
+    # rather than a comparison with the unit's member count.
+    members_expected = GroupedIntegerField(
+        label=_("Members expected"), min_value=1, max_value=2_147_483_647
+    )
     attendees = GroupedIntegerField(label=_("Attendees"), min_value=0)
     minutes = EvidenceField(label=_("Minutes"), required=False)
     past_dates_in_year = ("held_on",)
+    dates_from_campaign_start = ("held_on",)
     evidence_fields = {"minutes": "minutes_name"}
 
     class Meta:
@@ -171,6 +185,18 @@ class StudySessionForm(EvidenceFormMixin, ReportForm):
     def clean(self):
         cleaned = super().clean()
         expected, attendees = cleaned.get("members_expected"), cleaned.get("attendees")
+        members = self.unit.member_count
+        if expected is not None and expected > members:
+            self.add_error(
+                "members_expected",
+                _(
+                    "The unit has %(members)s members on record; members expected cannot be "
+                    "more. If the unit has grown, ask the district office to correct its "
+                    "member count."
+                )
+                % {"members": formats.number_format(members, force_grouping=True)},
+            )
+            return cleaned
         if expected is not None and attendees is not None and attendees > expected:
             self.add_error(
                 "attendees",
@@ -266,6 +292,28 @@ class IncidentForm(ReportForm):
         elif resolution and "resolved_on" not in self.errors:
             self.add_error("resolved_on", _("Give the date the incident was resolved."))
         return cleaned
+
+
+class PropagandaActivityForm(EvidenceFormMixin, ReportForm):
+    held_on = LocalDateField(label=_("Date"))
+    audience = GroupedIntegerField(label=_("People reached"), min_value=0, max_value=10_000_000)
+    evidence = EvidenceField(label=_("Evidence"), required=False)
+    past_dates_in_year = ("held_on",)
+    dates_from_campaign_start = ("held_on",)
+    evidence_fields = {"evidence": "evidence_name"}
+
+    class Meta:
+        model = PropagandaActivity
+        fields = ["held_on", "channel", "audience", "note_vi", "note_en", "evidence"]
+        widgets = {
+            "channel": forms.RadioSelect,
+            "note_vi": forms.Textarea(attrs={"rows": 3}),
+            "note_en": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"note_vi": _("Note"), "note_en": _("Note (English)")}
+        help_texts = {
+            "audience": _("About how many people the activity reached."),
+        }
 
 
 class ReviewForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from units.models import Unit, User
-from units.selectors import visible_units
+from units.selectors import attach_committee_names, visible_units
 
 from ..models import Campaign, ReviewStatus
 from ..registry import ReportKind, report_kinds
@@ -65,12 +65,16 @@ def get_unit_parent(kind: ReportKind, unit: Unit, pk: int) -> Model:
 
 
 def child_items(kind: ReportKind, item: Model) -> list[Model]:
-    """The items filed under `item` (a task's progress reports), in the child model's order."""
-    return list(
+    """The items filed under `item` (a task's progress reports), in the child model's order,
+    each given `item` as its parent (so that naming its period reads no more rows)."""
+    children = list(
         kind.model.objects.filter(**{kind.parent_field: item}).order_by(
             *(kind.model._meta.ordering or ["-pk"])
         )
     )
+    for child in children:
+        setattr(child, kind.parent_field, item)
+    return children
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,9 @@ def review_queue(
     for kind in report_kinds().values():
         waiting = kind.of_campaign(campaign).filter(status=ReviewStatus.SUBMITTED, unit__in=units)
         if kind.parent:
-            waiting = waiting.select_related("unit", kind.parent_field)
+            waiting = waiting.select_related(
+                "unit", kind.parent_field, f"{kind.parent_field}__campaign"
+            )
         else:
             waiting = waiting.select_related("unit")
         counts[kind.slug] = waiting.aggregate(n=Count("pk"))["n"]
@@ -191,4 +197,6 @@ def review_queue(
             QueueEntry(kind, item) for item in waiting.order_by("submitted_at", "pk")[:limit]
         ]
     entries.sort(key=lambda entry: (entry.submitted_at, entry.kind.slug, entry.item.pk))
-    return entries[:limit], counts
+    entries = entries[:limit]
+    attach_committee_names(entry.item.unit for entry in entries)
+    return entries, counts

@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from units.models import Unit, User
 
+from ..engine.flags import flags_sync
 from ..engine.status import refresh_unit_status
 from ..mail.outbox import returned_notice_queue
 from ..models import Campaign, ReviewStatus
+from ..periods import review_overdue_from
 from ..registry import kind_of
 
 EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
@@ -65,9 +67,14 @@ def _claim(item: Model, *, expected_version: int, allowed: tuple[str, ...]) -> M
 
 
 def _refresh_status_of(item: Model) -> None:
-    """The unit's dashboard row follows its reports within the same transaction."""
-    campaign_id = kind_of(item).campaign_id_of(item)
-    refresh_unit_status(Campaign.objects.get(pk=campaign_id), unit_ids=[item.unit_id])
+    """The unit's flags and its dashboard row follow its reports at once, within the same
+    transaction: accepting a unit's task closes its "no breakthrough task" flag now, not at the
+    next daily run (which stays the catch-all)."""
+    campaign = Campaign.objects.get(pk=kind_of(item).campaign_id_of(item))
+    today = timezone.localdate()
+    if campaign.is_active and campaign.starts_on <= today:
+        flags_sync(campaign=campaign, today=today, unit_ids=[item.unit_id])
+    refresh_unit_status(campaign, unit_ids=[item.unit_id], today=today)
 
 
 @transaction.atomic
@@ -135,8 +142,10 @@ def report_update(*, form, item: Model, user: User, expected_version: int) -> Mo
 def report_submit(*, item: Model, user: User, expected_version: int) -> Model:
     """Sends a draft (or a returned item, corrected) to the district for review."""
     current = _claim(item, expected_version=expected_version, allowed=EDITABLE)
+    campaign = Campaign.objects.get(pk=kind_of(current).campaign_id_of(current))
     current.status = ReviewStatus.SUBMITTED
     current.submitted_at = timezone.now()
+    current.review_overdue_from = review_overdue_from(current.submitted_at, campaign.review_days)
     current._change_reason = "submitted"
     current.save()
     _refresh_status_of(current)

@@ -1,5 +1,6 @@
 """The campaign's own rules, declared to the machinery (`campaigns.registry`): R1 study sessions,
-R2 the implementation plan, R5 pressing local incidents. R3 and R4 are declared by
+R2 the implementation plan, R5 pressing local incidents, R6 propaganda, and the district's own
+duty to review in time (`review`). R3 and R4 are declared by
 `breakthroughs.rules`.
 
 Each module here holds everything one rule adds: its report kinds (with their forms), its flags,
@@ -9,9 +10,9 @@ by `CampaignsConfig.ready()`.
 """
 
 from ..registry import register_rule
-from . import incidents, plan, study
+from . import incidents, plan, propaganda, review, study
 
 
 def register() -> None:
-    for module in (study, plan, incidents):
+    for module in (study, plan, incidents, propaganda, review):
         register_rule(module.RULE)

@@ -3,14 +3,16 @@ longer than the campaign's limit is flagged as stale."""
 
 from datetime import date, timedelta
 
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, DateField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ..engine.asof import is_live, items_as_of
 from ..engine.flags import pairs
-from ..engine.status import StatusQuery, sql_date, table
+from ..engine.status import StatusQuery, sql_date
 from ..models import Campaign, FlagKind, Incident
+from ..periods import short_date
 from ..registry import ChecklistItem, FlagRule, ReportKind, Rule, StatusPart, UnitFacts
 from ..reporting.forms import IncidentForm
 
@@ -27,28 +29,52 @@ INCIDENTS = ReportKind(
 
 
 def _stale(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    stale = Incident.objects.filter(
-        campaign=campaign,
-        resolved_on__isnull=True,
-        opened_on__lt=today - timedelta(days=campaign.incident_age_limit_days),
-        unit__in=units,
+    """Incidents open (as of `today`) for longer than the campaign's limit; the condition began
+    the day after the limit ran out. An incident resolved after `today` was still open then."""
+    limit = campaign.incident_age_limit_days
+    stale = (
+        items_as_of(Incident, None if is_live(today) else today, units)
+        .filter(campaign=campaign, opened_on__lt=today - timedelta(days=limit))
+        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=today))
     )
-    subject = Concat(Value("incident:"), Cast("pk", CharField()), output_field=CharField())
-    return [pairs(stale, unit="unit_id", subject=subject)]
+    subject = Concat(Value("incident:"), Cast("id", CharField()), output_field=CharField())
+    since = Cast(F("opened_on") + timedelta(days=limit + 1), DateField())
+    return [pairs(stale, unit="unit_id", subject=subject, since=since)]
+
+
+def _describe(flag, item, campaign: Campaign) -> str:
+    if item is None:
+        return str(flag.get_kind_display())
+    return _(
+        "Incident “%(title)s”, opened on %(date)s, is still open after more than %(days)s days."
+    ) % {
+        "title": item.title,
+        "date": short_date(item.opened_on),
+        "days": campaign.incident_age_limit_days,
+    }
 
 
 def _status(query: StatusQuery) -> None:
     campaign = query.campaign
     stale_before = query.today - timedelta(days=campaign.incident_age_limit_days)
     units_sql, units_params = query.units("unit_id")
+    incidents, incidents_params = query.source(Incident)
+    today = sql_date(query.today)
+    # Open as of the day: not resolved, or resolved only after it.
+    still_open = "(resolved_on IS NULL OR resolved_on > %s)"
     query.cte(
         "inc",
         "SELECT unit_id, "
-        "SUM(CASE WHEN resolved_on IS NULL THEN 1 ELSE 0 END) AS open_n, "
-        "SUM(CASE WHEN resolved_on IS NULL AND opened_on < %s THEN 1 ELSE 0 END) AS stale_n "
-        f"FROM {table(Incident)} WHERE campaign_id = %s{units_sql} GROUP BY unit_id",
+        f"SUM(CASE WHEN {still_open} THEN 1 ELSE 0 END) AS open_n, "
+        f"SUM(CASE WHEN {still_open} AND opened_on < %s THEN 1 ELSE 0 END) AS stale_n "
+        f"FROM {incidents} x WHERE campaign_id = %s AND opened_on <= %s{units_sql} "
+        "GROUP BY unit_id",
+        today,
+        today,
         sql_date(stale_before),
+        *incidents_params,
         campaign.pk,
+        today,
         *units_params,
     )
     query.column("incidents_open", "COALESCE(inc.open_n, 0)")
@@ -75,7 +101,15 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
 RULE = Rule(
     "R5",
     kinds=(INCIDENTS,),
-    flags=(FlagRule(FlagKind.STALE_INCIDENT, _stale),),
+    flags=(
+        FlagRule(
+            FlagKind.STALE_INCIDENT,
+            _stale,
+            reads=("incidents",),
+            describe=_describe,
+            subject_kind="incidents",
+        ),
+    ),
     status=StatusPart(_status),
     checklist=_checklist,
     demo="campaigns.demo.reports.incidents",

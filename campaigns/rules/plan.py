@@ -7,9 +7,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..engine.flags import pairs
-from ..engine.status import StatusQuery, table
+from ..engine.asof import is_live, items_as_of
+from ..engine.flags import day_after, pairs
+from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, ImplementationPlan, ReviewStatus
+from ..periods import short_date
 from ..registry import (
     ChecklistItem,
     FlagRule,
@@ -37,20 +39,32 @@ PLANS = ReportKind(
 
 
 def _missing(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    """Units without a plan sent for review once the deadline has passed. A plan waiting for
+    review is the district's to act on (its own flag), not the unit's delay."""
     if today <= campaign.plan_deadline:
         return []
-    accepted = ImplementationPlan.objects.filter(
-        campaign=campaign, unit=OuterRef("pk"), status=ReviewStatus.ACCEPTED
+    sent = items_as_of(ImplementationPlan, None if is_live(today) else today, units).filter(
+        campaign=campaign,
+        unit=OuterRef("pk"),
+        status__in=(ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED),
     )
-    return [pairs(units.filter(~Exists(accepted)))]
+    return [pairs(units.filter(~Exists(sent)), since=day_after(campaign.plan_deadline))]
+
+
+def _describe(flag, item, campaign: Campaign) -> str:
+    return _("The implementation plan was due by %(date)s and has not been sent.") % {
+        "date": short_date(campaign.plan_deadline)
+    }
 
 
 def _status(query: StatusQuery) -> None:
     units_sql, units_params = query.units("unit_id")
+    plans, plans_params = query.source(ImplementationPlan)
     query.cte(
         "p",
-        f"SELECT unit_id, MAX(status) AS status FROM {table(ImplementationPlan)} "
+        f"SELECT unit_id, MAX(status) AS status FROM {plans} x "
         f"WHERE campaign_id = %s{units_sql} GROUP BY unit_id",
+        *plans_params,
         query.campaign.pk,
         *units_params,
     )
@@ -86,7 +100,7 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
 RULE = Rule(
     "R2",
     kinds=(PLANS,),
-    flags=(FlagRule(FlagKind.PLAN_MISSING, _missing),),
+    flags=(FlagRule(FlagKind.PLAN_MISSING, _missing, reads=("plans",), describe=_describe),),
     status=StatusPart(_status),
     checklist=_checklist,
     demo="campaigns.demo.reports.implementation_plans",

@@ -2,17 +2,19 @@
 finished by the campaign's study deadline (31/03 in 2024). A unit is study-complete when its
 accepted sessions reach the campaign's required share of its members."""
 
-from collections.abc import Callable
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..engine.flags import pairs
-from ..engine.status import StatusQuery, sql_date, table
-from ..engine.study import StudyState, study_state_q, units_with_study_progress
+from ..engine.asof import end_of_day, is_live
+from ..engine.flags import day_after, pairs
+from ..engine.status import StatusQuery, sql_date
+from ..engine.study import StudyState, units_reaching_share
 from ..models import Campaign, FlagKind, ReviewStatus, StudySession
+from ..periods import short_date
 from ..registry import (
     ChecklistItem,
     FlagRule,
@@ -39,34 +41,72 @@ SESSIONS = ReportKind(
 )
 
 
-def _units_in(states: Q) -> Callable[[Campaign, date, QuerySet], list[QuerySet]]:
-    """The reporting units whose study state is in `states`, once the study deadline has passed."""
+def _overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    """Once the study deadline has passed: the units whose accepted and waiting sessions do not
+    reach the share (in progress or not started). A unit whose sessions wait for review has done
+    its part: it is "awaiting the district", and the waiting items are the district's flag."""
+    if today <= campaign.study_deadline:
+        return []
+    sent = units_reaching_share(campaign, _as_of(today), statuses=SENT, units=units)
+    return [pairs(units.exclude(pk__in=sent), since=day_after(campaign.study_deadline))]
 
-    def wanted(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-        if today <= campaign.study_deadline:
-            return []
-        return [pairs(units_with_study_progress(units, campaign).filter(states))]
 
-    return wanted
+def _late(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
+    """History: the units that completed their study, but not on time."""
+    if today <= campaign.study_deadline:
+        return []
+    as_of = _as_of(today)
+    accepted = (ReviewStatus.ACCEPTED,)
+    complete = units_reaching_share(campaign, as_of, statuses=accepted, units=units)
+    on_time = units_reaching_share(campaign, as_of, statuses=accepted, units=units, on_time=True)
+    late = units.filter(pk__in=complete).exclude(pk__in=on_time)
+    return [pairs(late, since=day_after(campaign.study_deadline))]
 
 
-_overdue = _units_in(study_state_q(StudyState.IN_PROGRESS) | study_state_q(StudyState.NOT_STARTED))
-_late = _units_in(study_state_q(StudyState.LATE))
+def _describe_overdue(flag, item, campaign: Campaign) -> str:
+    return _(
+        "Study sessions covering %(share)s%% of the members were due by %(date)s; the unit has "
+        "not sent enough."
+    ) % {"share": campaign.required_study_share, "date": short_date(campaign.study_deadline)}
+
+
+def _describe_late(flag, item, campaign: Campaign) -> str:
+    return _("The study was completed after the deadline of %(date)s.") % {
+        "date": short_date(campaign.study_deadline)
+    }
+
+
+def _as_of(today: date) -> date | None:
+    return None if is_live(today) else today
+
+
+SENT = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
 
 
 def _status(query: StatusQuery) -> None:
     campaign = query.campaign
     accepted = ReviewStatus.ACCEPTED.value
     units_sql, units_params = query.units("unit_id")
+    sessions, sessions_params = query.source(StudySession)
+    # On time: held by the deadline and submitted by its end (see campaigns.engine.study).
     query.cte(
         "s",
-        "SELECT unit_id, SUM(attendees) AS total, "
-        "SUM(CASE WHEN held_on <= %s THEN attendees ELSE 0 END) AS by_deadline "
-        f"FROM {table(StudySession)} WHERE campaign_id = %s AND status = %s{units_sql} "
+        "SELECT unit_id, "
+        "SUM(CASE WHEN status = %s THEN attendees ELSE 0 END) AS total, "
+        "SUM(CASE WHEN status = %s AND held_on <= %s AND submitted_at < %s "
+        "THEN attendees ELSE 0 END) AS by_deadline, "
+        "SUM(CASE WHEN status = %s THEN attendees ELSE 0 END) AS waiting "
+        f"FROM {sessions} x WHERE campaign_id = %s AND status IN (%s, %s){units_sql} "
         "GROUP BY unit_id",
+        accepted,
+        accepted,
         sql_date(campaign.study_deadline),
+        connection.ops.adapt_datetimefield_value(end_of_day(campaign.study_deadline)),
+        ReviewStatus.SUBMITTED.value,
+        *sessions_params,
         campaign.pk,
         accepted,
+        ReviewStatus.SUBMITTED.value,
         *units_params,
     )
     # The day a unit became study-complete: the first accepted session at which the running
@@ -76,10 +116,11 @@ def _status(query: StatusQuery) -> None:
         "SELECT x.unit_id, MIN(x.held_on) AS completed_on FROM ("
         "SELECT unit_id, held_on, SUM(attendees) OVER (PARTITION BY unit_id "
         "ORDER BY held_on, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative "
-        f"FROM {table(StudySession)} WHERE campaign_id = %s AND status = %s{units_sql}"
+        f"FROM {sessions} y WHERE campaign_id = %s AND status = %s{units_sql}"
         ") x JOIN u ON u.id = x.unit_id "
         "WHERE x.cumulative > 0 AND x.cumulative * 100 >= u.member_count * %s "
         "GROUP BY x.unit_id",
+        *sessions_params,
         campaign.pk,
         accepted,
         *units_params,
@@ -91,11 +132,14 @@ def _status(query: StatusQuery) -> None:
     query.column(
         "study_state",
         "CASE WHEN NOT u.reporting THEN 'na' "
-        "WHEN COALESCE(s.total, 0) = 0 THEN 'not_started' "
         "WHEN COALESCE(s.by_deadline, 0) > 0 AND s.by_deadline * 100 >= u.member_count * %s "
         "THEN 'on_time' "
-        "WHEN s.total * 100 >= u.member_count * %s THEN 'late' "
-        "ELSE 'in_progress' END",
+        "WHEN COALESCE(s.total, 0) > 0 AND s.total * 100 >= u.member_count * %s THEN 'late' "
+        "WHEN COALESCE(s.total + s.waiting, 0) > 0 "
+        "AND (s.total + s.waiting) * 100 >= u.member_count * %s THEN 'awaiting' "
+        "WHEN COALESCE(s.total + s.waiting, 0) > 0 THEN 'in_progress' "
+        "ELSE 'not_started' END",
+        share,
         share,
         share,
     )
@@ -126,8 +170,14 @@ RULE = Rule(
     "R1",
     kinds=(SESSIONS,),
     flags=(
-        FlagRule(FlagKind.STUDY_OVERDUE, _overdue),
-        FlagRule(FlagKind.STUDY_LATE, _late, history_only=True),
+        FlagRule(FlagKind.STUDY_OVERDUE, _overdue, reads=("sessions",), describe=_describe_overdue),
+        FlagRule(
+            FlagKind.STUDY_LATE,
+            _late,
+            history_only=True,
+            reads=("sessions",),
+            describe=_describe_late,
+        ),
     ),
     status=StatusPart(_status),
     checklist=_checklist,

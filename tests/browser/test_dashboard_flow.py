@@ -130,7 +130,7 @@ STAFF = {"vi": "vanphong", "en": "staff-en"}
 def demo(transactional_db):
     """The real Đống Đa district and its 2024 campaign, with the flags and status rows the
     deadline engine keeps."""
-    seed_demo(units=None)
+    seed_demo(units=None, replay=False)
     deadline_engine_run()
     campaign = current_campaign()
     assert campaign is not None

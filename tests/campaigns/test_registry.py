@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from campaigns.engine.flags import pairs
+from campaigns.engine.flags import day_after, pairs
 from campaigns.engine.run import deadline_engine_run
 from campaigns.engine.status import StatusQuery
 from campaigns.models import Flag, FlagKind, UnitStatus
@@ -24,9 +24,11 @@ from campaigns.registry import (
 )
 from tests.factories import StudySessionFactory
 
+RULES = ["R1", "R2", "R3", "R4", "R5", "R6", "review"]
 
-def test_the_campaign_and_breakthroughs_declare_r1_to_r5():
-    assert [rule.code for rule in rules()] == ["R1", "R2", "R3", "R4", "R5"]
+
+def test_the_campaign_and_breakthroughs_declare_r1_to_r6_and_the_review_time():
+    assert [rule.code for rule in rules()] == RULES
     assert list(report_kinds()) == [
         "sessions",
         "plans",
@@ -34,6 +36,7 @@ def test_the_campaign_and_breakthroughs_declare_r1_to_r5():
         "reports",
         "initiatives",
         "incidents",
+        "propaganda",
     ]
     flag_kinds = sorted(flag.kind for rule in rules() for flag in rule.flags)
     assert flag_kinds == sorted(FlagKind.values), "every flag kind has exactly one rule"
@@ -68,7 +71,7 @@ def extra_rule(district):
     """A rule of a test's own: flags the ward as "plan missing" from the first day."""
 
     def wanted(campaign, today, units):
-        return [pairs(units.filter(pk=district.ward.pk))]
+        return [pairs(units.filter(pk=district.ward.pk), since=day_after(campaign.starts_on))]
 
     def checklist(facts):
         return ChecklistItem("R9", "Extra rule", "pending", "from a test", None)
@@ -95,4 +98,4 @@ def test_taking_the_rule_out_closes_its_flags(district, campaign, extra_rule):
     unregister_rule("R9")
     deadline_engine_run(today=date(2024, 3, 2))
     assert not Flag.objects.filter(closed_at__isnull=True).exists()
-    assert [rule.code for rule in rules()] == ["R1", "R2", "R3", "R4", "R5"]
+    assert [rule.code for rule in rules()] == RULES

@@ -358,5 +358,5 @@ def test_vietnamese_unit_page_shows_dates_day_first(client, ward_secretary, popu
     text = readable_text(client.get("/vi/units/p-kim-lien/").text)
     assert "15/03/2024" in text  # the session's date
     assert "30/04/2024" in text  # the plan deadline, overdue
-    assert "15/05/2024" in text  # the day the deadline engine opened the flags
+    assert "01/05/2024" in text  # the day the flags' condition began (the plan deadline + 1)
     assert not NOT_DAY_FIRST.findall(text)

@@ -2,6 +2,8 @@
 
 from django import forms, template
 
+from units.selectors import attach_committee_names
+
 register = template.Library()
 
 
@@ -43,3 +45,12 @@ def english_only(fields):
 @register.filter
 def not_english(fields):
     return [f for f in fields if not f.name.endswith("_en")]
+
+
+@register.filter
+def committee_name(unit) -> str:
+    """The committee a unit belongs to ("Đảng bộ phường Cát Linh"), for pages about one unit;
+    lists attach it to every unit in one query (`units.selectors.attach_committee_names`)."""
+    if not hasattr(unit, "committee_name"):
+        attach_committee_names([unit])
+    return unit.committee_name

@@ -58,7 +58,10 @@ class Command(BaseCommand):
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
         if not Unit.objects.exists():
-            self.stdout.write("Loading the Đống Đa demo district…")
+            self.stdout.write(
+                "Loading the Đống Đa demo district and replaying its 2024 flags day by day "
+                "(about half a minute, once)…"
+            )
             call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         compile_catalogues()
         ensure_embedded_broker_folders()

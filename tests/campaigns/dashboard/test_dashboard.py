@@ -11,10 +11,16 @@ from campaigns.models import ReviewStatus, StudySession
 from tests.factories import StudySessionFactory, UnitFactory, UserFactory
 from units.models import Unit, UnitKind
 
-TEST_IDS = ("study-on-time", "study-late", "study-in-progress", "study-not-started")
+TEST_IDS = (
+    "study-on-time",
+    "study-late",
+    "study-awaiting",
+    "study-in-progress",
+    "study-not-started",
+)
 LABELS = {
-    "vi": ["Đúng hạn", "Muộn", "Đang thực hiện", "Chưa thực hiện"],
-    "en": ["On time", "Late", "In progress", "Not started"],
+    "vi": ["Đúng hạn", "Muộn", "Chờ quận duyệt", "Đang thực hiện", "Chưa thực hiện"],
+    "en": ["On time", "Late", "Awaiting the district", "In progress", "Not started"],
 }
 
 
@@ -50,8 +56,9 @@ def in_progress(campaign, unit: Unit) -> None:
 
 @pytest.fixture
 def study_figures(district, campaign):
-    """Whole district: 3 on time, 2 late, 1 in progress, 4 not started (plus a Front committee
-    that does not count). Kim Liên ward's subtree alone: 3, 1, 0, 1."""
+    """Whole district: 3 on time, 2 late, 1 awaiting the district (its whole session sent),
+    1 in progress, 3 not started (plus a Front committee that does not count). Kim Liên ward's
+    subtree alone: 3, 1, 0, 0, 1."""
     kim_lien = [
         UnitFactory(parent=district.ward, code=f"p-kim-lien-cb0{n}", member_count=20)
         for n in (2, 3, 4)
@@ -101,7 +108,7 @@ def test_staff_see_the_four_study_counts_of_the_district(
     client.force_login(staff)
     response = client.get(f"/{lang}/dashboard/")
     assert response.status_code == 200
-    assert figures(response.text) == [3, 2, 1, 4]
+    assert figures(response.text) == [3, 2, 1, 1, 3]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -110,7 +117,7 @@ def test_chart_payload_carries_the_four_counts_with_labels_in_the_page_language(
 ):
     client.force_login(staff)
     payload = chart_data(client.get(f"/{lang}/dashboard/").text)
-    assert payload["values"] == [3, 2, 1, 4]
+    assert payload["values"] == [3, 2, 1, 1, 3]
     assert payload["labels"] == LABELS[lang]
 
 
@@ -130,8 +137,8 @@ def test_standing_committee_sees_the_same_district_counts(
     client.force_login(standing)
     response = client.get("/vi/dashboard/")
     assert response.status_code == 200
-    assert figures(response.text) == [3, 2, 1, 4]
-    assert chart_data(response.text)["values"] == [3, 2, 1, 4]
+    assert figures(response.text) == [3, 2, 1, 1, 3]
+    assert chart_data(response.text)["values"] == [3, 2, 1, 1, 3]
 
 
 def test_standing_committee_page_offers_no_change(client, standing, study_figures, campaign):
@@ -147,13 +154,13 @@ def test_ward_secretary_sees_only_their_subtree_counts(
     client.force_login(ward_secretary)
     response = client.get(f"/{lang}/dashboard/")
     assert response.status_code == 200
-    assert figures(response.text) == [3, 1, 0, 1]
-    assert chart_data(response.text)["values"] == [3, 1, 0, 1]
+    assert figures(response.text) == [3, 1, 0, 0, 1]
+    assert chart_data(response.text)["values"] == [3, 1, 0, 0, 1]
 
 
 def test_cell_secretary_sees_only_their_cell(client, cell_secretary, study_figures, campaign):
     client.force_login(cell_secretary)
-    assert figures(client.get("/vi/dashboard/").text) == [0, 1, 0, 0]
+    assert figures(client.get("/vi/dashboard/").text) == [0, 1, 0, 0, 0]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -208,4 +215,4 @@ def test_dashboard_query_count_does_not_grow_with_units(
         response = client.get("/vi/dashboard/")
     assert len(many.captured_queries) == small
     # 2 + 40 on time, 20 in progress, the sibling ward and its cell not started
-    assert figures(response.text) == [42, 0, 20, 2]
+    assert figures(response.text) == [42, 0, 0, 20, 2]

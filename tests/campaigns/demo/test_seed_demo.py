@@ -21,9 +21,11 @@ WARDS_2024 = {
 }  # fmt: skip
 
 
-def seed(*args: str) -> str:
+def seed(*args: str, replay: bool = False) -> str:
+    """The district without the day-by-day replay of its flags (half a minute on its own),
+    unless a test is about it."""
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", *args, *([] if replay else ["--no-replay"]), stdout=out)
     return out.getvalue()
 
 

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from breakthroughs.models import BreakthroughTask
 from campaigns.engine.run import deadline_engine_run
 from campaigns.models import (
     DeadlineEngineRun,
@@ -29,9 +28,11 @@ from campaigns.tasks import run_deadline_engine
 from tests.factories import (
     BreakthroughTaskFactory,
     CampaignFactory,
+    ImplementationPlanFactory,
     IncidentFactory,
     StudySessionFactory,
     UnitFactory,
+    change,
 )
 from units.models import UnitKind
 
@@ -72,15 +73,8 @@ def study_session(campaign, unit, attendees, *, held_on=date(2024, 3, 15), **kwa
     )
 
 
-def plan(campaign, unit, status=ReviewStatus.ACCEPTED) -> ImplementationPlan:
-    return ImplementationPlan.objects.create(
-        campaign=campaign,
-        unit=unit,
-        number="01-KH/ĐU",
-        issued_on=date(2024, 3, 20),
-        programme="Chương trình số 01",
-        status=status,
-    )
+def plan(campaign, unit, status=ReviewStatus.ACCEPTED, **kwargs) -> ImplementationPlan:
+    return ImplementationPlanFactory(campaign=campaign, unit=unit, status=status, **kwargs)
 
 
 def cell_makes_up_on_5_april(campaign, district) -> StudySession:
@@ -246,11 +240,17 @@ def test_inactive_campaign_opens_nothing(district):
 def test_units_not_study_complete_are_overdue_the_day_after_the_deadline(study_by_deadline):
     district = study_by_deadline
     deadline_engine_run(today=AFTER_STUDY_DEADLINE)
+    # The sibling cell sent its whole session for review by the deadline: it waits for the
+    # district, which is not its delay.
     assert open_flags(FlagKind.STUDY_OVERDUE) == {
         (district.cell.code, FlagKind.STUDY_OVERDUE, ""),
         (district.sibling_ward.code, FlagKind.STUDY_OVERDUE, ""),
-        (district.sibling_cell.code, FlagKind.STUDY_OVERDUE, ""),
     }
+    overdue = Flag.objects.filter(kind=FlagKind.STUDY_OVERDUE)
+    assert set(overdue.values_list("opened_on", flat=True)) == {AFTER_STUDY_DEADLINE}
+    # Sent on 15/03 (a Friday), five working days for review: overdue from Saturday 23/03.
+    review = Flag.objects.get(kind=FlagKind.REVIEW_OVERDUE)
+    assert (review.unit, review.opened_on) == (district.sibling_cell, date(2024, 3, 23))
     assert not Flag.objects.filter(unit=district.ward).exists()
     assert not Flag.objects.filter(unit=district.root).exists()
 
@@ -271,7 +271,8 @@ def test_unit_complete_late_gets_one_closed_study_late_flag(study_states):
     district = study_states
     deadline_engine_run(today=date(2024, 4, 15))
     late = Flag.objects.get(unit=district.cell, kind=FlagKind.STUDY_LATE)
-    assert late.opened_on == date(2024, 4, 15)
+    # Late from the day after the deadline; written (closed) by the run that saw it.
+    assert late.opened_on == AFTER_STUDY_DEADLINE
     assert late.closed_on == date(2024, 4, 15)
     assert late.closed_at is not None
     assert not Flag.objects.filter(unit=district.cell, kind=FlagKind.STUDY_OVERDUE).exists()
@@ -281,7 +282,7 @@ def test_study_late_flag_is_written_once_however_often_the_engine_runs(study_sta
     for day in (15, 15, 16, 30):
         deadline_engine_run(today=date(2024, 4, day))
     assert flags_of(FlagKind.STUDY_LATE) == [
-        (study_states.cell.code, "", date(2024, 4, 15), date(2024, 4, 15))
+        (study_states.cell.code, "", AFTER_STUDY_DEADLINE, date(2024, 4, 15))
     ]
 
 
@@ -292,6 +293,7 @@ def test_overdue_unit_completing_late_closes_overdue_and_records_late(study_by_d
     assert first.opened == 3
 
     cell_makes_up_on_5_april(campaign, district)
+    waiting = StudySession.objects.get(unit=district.sibling_cell)
     second = deadline_engine_run(today=date(2024, 4, 6))
     assert (second.opened, second.closed) == (1, 1)
     assert flags_of(FlagKind.STUDY_OVERDUE)[0] == (
@@ -301,21 +303,33 @@ def test_overdue_unit_completing_late_closes_overdue_and_records_late(study_by_d
         date(2024, 4, 6),
     )
     assert flags_of(FlagKind.STUDY_LATE) == [
-        (district.cell.code, "", date(2024, 4, 6), date(2024, 4, 6))
+        (district.cell.code, "", AFTER_STUDY_DEADLINE, date(2024, 4, 6))
     ]
+    # The sibling cell's session has waited for review since 15/03: the district's delay.
     assert open_flags() == {
         (district.sibling_ward.code, FlagKind.STUDY_OVERDUE, ""),
-        (district.sibling_cell.code, FlagKind.STUDY_OVERDUE, ""),
+        (district.sibling_cell.code, FlagKind.REVIEW_OVERDUE, f"sessions:{waiting.pk}"),
     }
 
 
-def test_accepting_a_submitted_session_late_clears_overdue(study_states, campaign):
+def test_accepting_a_session_sent_in_time_late_closes_the_districts_flag(study_states, campaign):
     district = study_states
     deadline_engine_run(today=date(2024, 4, 10))
-    StudySession.objects.filter(unit=district.sibling_cell).update(status=ReviewStatus.ACCEPTED)
-    run = deadline_engine_run(today=date(2024, 4, 11))
+    waiting = (
+        district.sibling_cell.code,
+        FlagKind.REVIEW_OVERDUE,
+        f"sessions:{StudySession.objects.get(unit=district.sibling_cell).pk}",
+    )
+    assert waiting in open_flags()
     assert (district.sibling_cell.code, FlagKind.STUDY_OVERDUE, "") not in open_flags()
-    # Held on 15/03 but accepted only now: the session date decides, so it is on time.
+    change(
+        StudySession.objects.get(unit=district.sibling_cell),
+        date(2024, 4, 11),
+        status=ReviewStatus.ACCEPTED,
+    )
+    run = deadline_engine_run(today=date(2024, 4, 11))
+    assert waiting not in open_flags()
+    # Held and sent by the deadline, accepted only now: on time, nothing late to record.
     assert not Flag.objects.filter(unit=district.sibling_cell, kind=FlagKind.STUDY_LATE).exists()
     assert run.closed == 1
 
@@ -331,21 +345,20 @@ def test_plan_missing_opens_after_the_plan_deadline_without_an_accepted_plan(
     plan(campaign, district.cell, status=ReviewStatus.SUBMITTED)
     plan(campaign, district.sibling_ward, status=ReviewStatus.RETURNED)
     deadline_engine_run(today=AFTER_PLAN_DEADLINE)
+    # The cell's plan waits for review: not the cell's delay.
     assert open_flags(FlagKind.PLAN_MISSING) == {
-        (district.cell.code, FlagKind.PLAN_MISSING, ""),
         (district.sibling_ward.code, FlagKind.PLAN_MISSING, ""),
         (district.sibling_cell.code, FlagKind.PLAN_MISSING, ""),
     }
 
 
-def test_plan_missing_closes_on_the_next_run_once_the_plan_is_accepted(study_states, campaign):
+def test_plan_missing_closes_on_the_next_run_once_the_plan_is_sent(study_states, campaign):
     district = study_states
-    submitted = plan(campaign, district.cell, status=ReviewStatus.SUBMITTED)
+    draft = plan(campaign, district.cell, status=ReviewStatus.DRAFT)
     deadline_engine_run(today=AFTER_PLAN_DEADLINE)
     assert (district.cell.code, FlagKind.PLAN_MISSING, "") in open_flags()
 
-    submitted.status = ReviewStatus.ACCEPTED
-    submitted.save()
+    change(draft, date(2024, 5, 2), status=ReviewStatus.SUBMITTED)
     run = deadline_engine_run(today=date(2024, 5, 2))
     assert (district.cell.code, FlagKind.PLAN_MISSING, "") not in open_flags()
     assert run.closed == 1
@@ -362,20 +375,21 @@ def test_plan_of_another_campaign_does_not_clear_plan_missing(study_states, camp
 
 def test_flag_closed_then_reopened_keeps_both_rows(study_states, campaign):
     district = study_states
-    cell_plan = plan(campaign, district.cell, status=ReviewStatus.SUBMITTED)
+    cell_plan = plan(campaign, district.cell, status=ReviewStatus.DRAFT)
     deadline_engine_run(today=date(2024, 5, 1))
-    cell_plan.status = ReviewStatus.ACCEPTED
-    cell_plan.save()
+    change(cell_plan, date(2024, 5, 2), status=ReviewStatus.SUBMITTED)
+    change(cell_plan, date(2024, 5, 2), status=ReviewStatus.ACCEPTED)
     deadline_engine_run(today=date(2024, 5, 2))
-    cell_plan.status = ReviewStatus.RETURNED  # the district took its acceptance back
-    cell_plan.save()
+    # the district took its acceptance back
+    change(cell_plan, date(2024, 5, 3), status=ReviewStatus.RETURNED)
     deadline_engine_run(today=date(2024, 5, 3))
     deadline_engine_run(today=date(2024, 5, 4))
 
     cell_rows = [row for row in flags_of(FlagKind.PLAN_MISSING) if row[0] == district.cell.code]
+    # Both rows date the condition from the day after the deadline; the second opened on 03/05.
     assert cell_rows == [
         (district.cell.code, "", date(2024, 5, 1), date(2024, 5, 2)),
-        (district.cell.code, "", date(2024, 5, 3), None),
+        (district.cell.code, "", date(2024, 5, 1), None),
     ]
 
 
@@ -407,7 +421,7 @@ def test_no_breakthrough_closes_once_a_task_is_submitted(study_states, campaign)
     deadline_engine_run(today=AFTER_PLAN_DEADLINE)
     assert (district.sibling_cell.code, FlagKind.NO_BREAKTHROUGH, "") in open_flags()
 
-    BreakthroughTask.objects.filter(pk=draft.pk).update(status=ReviewStatus.SUBMITTED)
+    change(draft, date(2024, 5, 2), status=ReviewStatus.SUBMITTED)
     run = deadline_engine_run(today=date(2024, 5, 2))
     assert (district.sibling_cell.code, FlagKind.NO_BREAKTHROUGH, "") not in open_flags()
     assert run.closed == 1
@@ -450,9 +464,7 @@ def test_incident_age_limit_is_read_from_the_campaign(district):
 def test_stale_incident_flag_closes_when_the_incident_is_resolved(district, campaign):
     incident = IncidentFactory(campaign=campaign, unit=district.cell, opened_on=date(2024, 5, 1))
     deadline_engine_run(today=date(2024, 6, 1))
-    Incident.objects.filter(pk=incident.pk).update(
-        resolved_on=date(2024, 6, 3), resolution_vi="Đã xử lý"
-    )
+    change(incident, date(2024, 6, 3), resolved_on=date(2024, 6, 3), resolution_vi="Đã xử lý")
     run = deadline_engine_run(today=date(2024, 6, 4))
     assert not open_flags(FlagKind.STALE_INCIDENT)
     assert flags_of(FlagKind.STALE_INCIDENT) == [
@@ -506,6 +518,7 @@ def test_second_run_on_the_same_day_changes_nothing(everything_due):
         FlagKind.PLAN_MISSING,
         FlagKind.NO_BREAKTHROUGH,
         FlagKind.STALE_INCIDENT,
+        FlagKind.REVIEW_OVERDUE,
     }
     before = flag_table()
 
@@ -525,9 +538,12 @@ def test_second_run_on_a_later_day_changes_nothing_when_nothing_changed(everythi
 def test_first_run_opens_the_expected_number_of_flags(everything_due):
     district = everything_due
     run = deadline_engine_run(today=date(2024, 6, 1))
-    # study: 2 overdue + 1 late; plan: 3 missing; tasks: 2 missing; 1 stale incident
-    assert (run.opened, run.closed) == (9, 0)
-    assert Flag.objects.count() == 9
+    # study: 1 overdue + 1 late; plan: 2 missing; tasks: 2 missing; 1 stale incident; and the
+    # district's: 3 items waiting for review (the sibling cell's session, the cell's plan and
+    # task), which make the sibling cell and the cell "awaiting the district", not overdue.
+    assert (run.opened, run.closed) == (10, 0)
+    assert Flag.objects.count() == 10
+    assert Flag.objects.filter(kind=FlagKind.REVIEW_OVERDUE).count() == 3
     assert open_flags(FlagKind.STALE_INCIDENT) == {
         (
             district.sibling_ward.code,
@@ -541,7 +557,7 @@ def test_run_after_a_crash_half_way_finishes_without_duplicates(everything_due, 
     district = everything_due
     today = date(2024, 6, 1)
     # What a run that died after the study kinds would have left behind.
-    for unit in (district.sibling_ward, district.sibling_cell):
+    for unit in (district.sibling_ward,):
         Flag.objects.create(
             campaign=campaign, unit=unit, kind=FlagKind.STUDY_OVERDUE, opened_on=today
         )
@@ -555,9 +571,9 @@ def test_run_after_a_crash_half_way_finishes_without_duplicates(everything_due, 
     )
 
     run = deadline_engine_run(today=today)
-    assert (run.opened, run.closed) == (6, 0)  # only what the crashed run had not written
+    assert (run.opened, run.closed) == (8, 0)  # only what the crashed run had not written
     keys = list(Flag.objects.values_list("unit_id", "kind", "subject"))
-    assert len(keys) == len(set(keys)) == 9
+    assert len(keys) == len(set(keys)) == 10
 
 
 def test_run_after_a_crash_with_one_flag_of_a_kind_opens_the_rest(everything_due, campaign):
@@ -567,15 +583,15 @@ def test_run_after_a_crash_with_one_flag_of_a_kind_opens_the_rest(everything_due
         campaign=campaign, unit=district.sibling_cell, kind=FlagKind.PLAN_MISSING, opened_on=today
     )
     run = deadline_engine_run(today=today)
-    assert run.opened == 8
-    assert Flag.objects.filter(kind=FlagKind.PLAN_MISSING).count() == 3
+    assert run.opened == 9
+    assert Flag.objects.filter(kind=FlagKind.PLAN_MISSING).count() == 2
 
 
 def test_every_run_is_recorded_with_its_counts(everything_due):
     deadline_engine_run(today=date(2024, 6, 1))
     deadline_engine_run(today=date(2024, 6, 1))
     runs = list(DeadlineEngineRun.objects.order_by("pk").values_list("as_of", "opened", "closed"))
-    assert runs == [(date(2024, 6, 1), 9, 0), (date(2024, 6, 1), 0, 0)]
+    assert runs == [(date(2024, 6, 1), 10, 0), (date(2024, 6, 1), 0, 0)]
     assert not DeadlineEngineRun.objects.filter(finished_at__isnull=True).exists()
 
 
@@ -605,10 +621,11 @@ def test_engine_query_count_does_not_grow_with_units(
 def test_flag_overdue_command_prints_what_it_opened_and_closed(study_states):
     out = StringIO()
     call_command("flag_overdue", "--today", "2024-04-15", stdout=out)
-    # sibling ward and sibling cell overdue, the cell late
+    # sibling ward overdue, the cell late, the sibling cell's session waiting for review
     assert out.getvalue().strip() == "as of 2024-04-15: 3 flags opened, 0 closed"
 
-    StudySession.objects.filter(unit=study_states.sibling_cell).update(status=ReviewStatus.ACCEPTED)
+    waiting = StudySession.objects.get(unit=study_states.sibling_cell)
+    change(waiting, date(2024, 4, 16), status=ReviewStatus.ACCEPTED)
     out = StringIO()
     call_command("flag_overdue", "--today", "2024-04-16", stdout=out)
     assert "0 flags opened, 1 closed" in out.getvalue()
@@ -645,7 +662,7 @@ def test_local_date_is_still_the_study_deadline_at_16_59_utc(study_states):
     with time_machine.travel(datetime(2024, 3, 31, 16, 59, tzinfo=UTC), tick=False):
         run = deadline_engine_run()
     assert run.as_of == ON_STUDY_DEADLINE
-    assert not Flag.objects.exists()
+    assert not Flag.objects.exclude(kind=FlagKind.REVIEW_OVERDUE).exists()
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ def counts(summary) -> dict[str, int]:
     return {
         "on_time": summary.on_time,
         "late": summary.late,
+        "awaiting": summary.awaiting,
         "in_progress": summary.in_progress,
         "not_started": summary.not_started,
     }
@@ -50,7 +51,8 @@ def session(campaign, unit, attendees, *, held_on=BY_DEADLINE, **kwargs) -> Stud
 @pytest.fixture
 def one_unit_per_state(district, campaign):
     """ward: on time; cell: late (reaches 95% with a make-up session in April);
-    sibling ward: in progress; sibling cell: not started. Unaccepted sessions on top."""
+    sibling ward: in progress; sibling cell: its whole session sent, awaiting the district.
+    Unaccepted sessions on top."""
     session(campaign, district.ward, 12)
     session(campaign, district.cell, 30)
     session(
@@ -68,7 +70,13 @@ def one_unit_per_state(district, campaign):
 
 def test_study_summary_puts_each_unit_in_its_state(one_unit_per_state, campaign):
     summary = study_summary(campaign=campaign, within=everything())
-    assert counts(summary) == {"on_time": 1, "late": 1, "in_progress": 1, "not_started": 1}
+    assert counts(summary) == {
+        "on_time": 1,
+        "late": 1,
+        "awaiting": 1,
+        "in_progress": 1,
+        "not_started": 0,
+    }
     assert summary.total == 4
     assert summary.done == 2
     assert summary.members == 12 + 40 + 10 + 30
@@ -84,27 +92,54 @@ def test_each_unit_is_in_the_state_the_dashboard_counts(one_unit_per_state, camp
         district.ward.code: StudyState.ON_TIME,
         district.cell.code: StudyState.LATE,
         district.sibling_ward.code: StudyState.IN_PROGRESS,
-        district.sibling_cell.code: StudyState.NOT_STARTED,
+        district.sibling_cell.code: StudyState.AWAITING,
     }
 
 
 def test_session_held_on_the_deadline_is_on_time(district, campaign):
     session(campaign, district.cell, 40, held_on=DEADLINE)
     summary = study_summary(campaign=campaign, within=only(district.cell))
-    assert counts(summary) == {"on_time": 1, "late": 0, "in_progress": 0, "not_started": 0}
+    assert counts(summary) == {
+        "on_time": 1,
+        "late": 0,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 0,
+    }
 
 
 def test_session_held_the_day_after_the_deadline_is_late(district, campaign):
     session(campaign, district.cell, 40, held_on=AFTER_DEADLINE)
     summary = study_summary(campaign=campaign, within=only(district.cell))
-    assert counts(summary) == {"on_time": 0, "late": 1, "in_progress": 0, "not_started": 0}
+    assert counts(summary) == {
+        "on_time": 0,
+        "late": 1,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 0,
+    }
 
 
-def test_submitted_and_returned_sessions_do_not_count(district, campaign):
-    for status in (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.RETURNED):
+def test_draft_and_returned_sessions_do_not_count(district, campaign):
+    for status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
         session(campaign, district.cell, 40, status=status)
     summary = study_summary(campaign=campaign, within=only(district.cell))
-    assert counts(summary) == {"on_time": 0, "late": 0, "in_progress": 0, "not_started": 1}
+    assert counts(summary) == {
+        "on_time": 0,
+        "late": 0,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 1,
+    }
+    assert summary.members_covered == 0
+
+
+def test_a_submitted_session_makes_the_unit_wait_for_the_district_without_covering_it(
+    district, campaign
+):
+    session(campaign, district.cell, 40, status=ReviewStatus.SUBMITTED)
+    summary = study_summary(campaign=campaign, within=only(district.cell))
+    assert summary.awaiting == 1
     assert summary.members_covered == 0
 
 
@@ -134,7 +169,13 @@ def test_late_make_up_reaching_exactly_the_share_is_late_not_on_time(district, c
     session(campaign, big, 949)
     session(campaign, big, 1, held_on=AFTER_DEADLINE, kind=StudySession.Kind.MAKEUP)
     summary = study_summary(campaign=campaign, within=only(big))
-    assert counts(summary) == {"on_time": 0, "late": 1, "in_progress": 0, "not_started": 0}
+    assert counts(summary) == {
+        "on_time": 0,
+        "late": 1,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 0,
+    }
 
 
 def test_required_share_is_read_from_the_campaign(district):
@@ -154,7 +195,13 @@ def test_study_deadline_is_read_from_the_campaign(district):
 def test_unit_without_members_and_sessions_is_not_started(district, campaign):
     empty = UnitFactory(parent=district.ward, member_count=0)
     summary = study_summary(campaign=campaign, within=only(empty))
-    assert counts(summary) == {"on_time": 0, "late": 0, "in_progress": 0, "not_started": 1}
+    assert counts(summary) == {
+        "on_time": 0,
+        "late": 0,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 1,
+    }
     assert summary.members == 0
     assert summary.members_covered == 0
     assert summary.percent(summary.not_started) == 100
@@ -193,7 +240,13 @@ def test_ward_secretary_summary_counts_only_their_subtree(
     one_unit_per_state, campaign, ward_secretary
 ):
     summary = study_summary(campaign=campaign, within=visible_units(ward_secretary))
-    assert counts(summary) == {"on_time": 1, "late": 1, "in_progress": 0, "not_started": 0}
+    assert counts(summary) == {
+        "on_time": 1,
+        "late": 1,
+        "awaiting": 0,
+        "in_progress": 0,
+        "not_started": 0,
+    }
     assert summary.total == 2
     assert summary.members == 12 + 40
     assert summary.members_covered == 12 + 38
@@ -247,10 +300,10 @@ def test_study_summary_by_kind_splits_the_counts(one_unit_per_state, campaign):
         UnitKind.GRASSROOTS_COMMITTEE,
         UnitKind.PARTY_CELL,
     }
-    figures = ("total", "on_time", "late", "in_progress", "not_started")
-    assert [rows[UnitKind.WARD_COMMITTEE][k] for k in figures] == [2, 1, 0, 1, 0]
-    assert [rows[UnitKind.PARTY_CELL][k] for k in figures] == [2, 0, 1, 0, 1]
-    assert [rows[UnitKind.GRASSROOTS_COMMITTEE][k] for k in figures] == [1, 1, 0, 0, 0]
+    figures = ("total", "on_time", "late", "awaiting", "in_progress", "not_started")
+    assert [rows[UnitKind.WARD_COMMITTEE][k] for k in figures] == [2, 1, 0, 0, 1, 0]
+    assert [rows[UnitKind.PARTY_CELL][k] for k in figures] == [2, 0, 1, 1, 0, 0]
+    assert [rows[UnitKind.GRASSROOTS_COMMITTEE][k] for k in figures] == [1, 1, 0, 0, 0, 0]
     assert rows[UnitKind.PARTY_CELL]["label"] == UnitKind.PARTY_CELL.label
 
 

@@ -78,8 +78,14 @@ def with_email(*users):
 
 
 def open_flag(campaign, unit, kind, subject=""):
-    Flag.objects.create(
-        campaign=campaign, unit=unit, kind=kind, subject=subject, opened_on=date(2024, 5, 1)
+    """Opens the flag unless the unit's own re-judging (on its creation) already did."""
+    Flag.objects.get_or_create(
+        campaign=campaign,
+        unit=unit,
+        kind=kind,
+        subject=subject,
+        closed_at__isnull=True,
+        defaults={"opened_on": date(2024, 5, 1)},
     )
 
 

@@ -33,6 +33,7 @@ from tests.factories import (
     ProgressReportFactory,
     StudySessionFactory,
 )
+from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,15 @@ EN = {
 def in_2024():
     with time_machine.travel(date(2024, 5, 20), tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def big_cell(district):
+    """The cell on record with two million members, so that the numbers these tests type (up to
+    1.000.000) are bounded by the form's own rules; the bound by the member count has its own
+    tests below."""
+    Unit.objects.filter(pk=district.cell.pk).update(member_count=2_000_000)
+    district.cell.refresh_from_db()
 
 
 def url(name: str, lang: str = "vi", **kwargs) -> str:
@@ -514,7 +524,7 @@ def test_bad_dates_are_explained_in_english(secretary, district, existing, held_
     [
         ("vi", "15/03/2024", date(2024, 3, 15)),
         ("vi", "5/3/2024", date(2024, 3, 5)),
-        ("vi", "01/01/2024", date(2024, 1, 1)),
+        ("vi", "01/03/2024", date(2024, 3, 1)),  # the campaign began on 29/02
         ("vi", "20/05/2024", date(2024, 5, 20)),  # today
         ("vi", "15-03-2024", date(2024, 3, 15)),
         ("vi", "15.03.2024", date(2024, 3, 15)),
@@ -656,9 +666,9 @@ def test_percentages_from_0_to_100_are_accepted(secretary, district, existing, p
     [
         (
             "vi",
-            "Nhiệm vụ này đã có báo cáo cho kỳ 01/01/2024 – 31/03/2024; hãy mở báo cáo đó để sửa.",
+            "Nhiệm vụ này đã có báo cáo cho Quý I/2024; hãy mở báo cáo đó để sửa.",
         ),
-        ("en", "This task already has a report for 01/01/2024 – 31/03/2024; open it to change it."),
+        ("en", "This task already has a report for Q1 2024; open it to change it."),
     ],
 )
 def test_a_second_report_for_the_same_period_is_refused(
@@ -682,7 +692,7 @@ def test_editing_a_report_onto_a_taken_period_is_refused(secretary, district, ex
         item_url("edit", district.cell, second, "reports"),
         report_data(period_start="2024-01-01", version=second.version),
     )
-    assert_refused(response, "Nhiệm vụ này đã có báo cáo cho kỳ 01/01/2024 – 31/03/2024")
+    assert_refused(response, "Nhiệm vụ này đã có báo cáo cho Quý I/2024")
     assert snapshot() == before
 
 
@@ -1541,7 +1551,8 @@ def test_session_counts_are_valid_exactly_when_they_make_sense(
             today=TODAY,
         )
         valid = form.is_valid()
-        assert valid == (1 <= expected <= INT_LIMIT and 0 <= attendees <= expected), form.errors
+        limit = min(INT_LIMIT, cell.member_count)
+        assert valid == (1 <= expected <= limit and 0 <= attendees <= expected), form.errors
     if valid:
         assert form.cleaned_data["members_expected"] == expected
         assert form.cleaned_data["attendees"] == attendees
@@ -1595,7 +1606,9 @@ def typed(day: date, style: str) -> str:
 @HYPOTHESIS
 @given(day=dates, style=date_styles)
 def test_a_past_date_is_valid_exactly_within_the_year_up_to_today(cell, campaign, day, style):
-    ok = date(2024, 1, 1) <= day <= TODAY
+    # A session counts from the campaign's first day; an incident may predate it.
+    ok = campaign.starts_on <= day <= TODAY
+    incident_ok = date(2024, 1, 1) <= day <= TODAY
     with translation.override("vi"):
         session = StudySessionForm(
             form_data(session_data, held_on=typed(day, style)),
@@ -1610,14 +1623,18 @@ def test_a_past_date_is_valid_exactly_within_the_year_up_to_today(cell, campaign
             today=TODAY,
         )
         assert session.is_valid() == ok, session.errors
-        assert incident.is_valid() == ok, incident.errors
-        if ok:
-            assert session.cleaned_data["held_on"] == day
+        assert incident.is_valid() == incident_ok, incident.errors
+        if incident_ok:
             assert incident.cleaned_data["opened_on"] == day
         else:
             expected = VI["year"] if day.year != 2024 else VI["future"]
-            assert session.errors["held_on"] == [expected]
             assert incident.errors["opened_on"] == [expected]
+        if ok:
+            assert session.cleaned_data["held_on"] == day
+        elif incident_ok:
+            assert session.errors["held_on"] == [
+                "Chuyên đề bắt đầu từ ngày 29/02/2024; ngày trước đó không được tính."
+            ]
 
 
 @HYPOTHESIS
@@ -1800,3 +1817,40 @@ def test_any_text_in_any_field_never_crashes_a_form(cell, campaign, free_task, k
                     assert value == value.strip()
         else:
             assert form.errors
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        (
+            "vi",
+            "Đơn vị có 40 đảng viên theo hồ sơ; số đảng viên phải tham dự không được lớn hơn. "
+            "Nếu đơn vị đã có thêm đảng viên, đề nghị văn phòng Quận ủy sửa số đảng viên.",
+        ),
+        (
+            "en",
+            "The unit has 40 members on record; members expected cannot be more. If the unit "
+            "has grown, ask the district office to correct its member count.",
+        ),
+    ],
+)
+def test_members_expected_above_the_units_member_count_is_refused_naming_it(
+    secretary, district, existing, lang, message
+):
+    Unit.objects.filter(pk=district.cell.pk).update(member_count=40)
+    before = snapshot()
+    response = secretary.post(
+        new_url(district.cell, "sessions", lang),
+        session_data(members_expected="1.200" if lang == "vi" else "1,200", attendees="30"),
+    )
+    assert_refused(response, message, lang=lang)
+    assert snapshot() == before
+
+
+def test_a_session_before_the_campaign_began_is_refused(secretary, district, existing):
+    before = snapshot()
+    response = secretary.post(
+        new_url(district.cell, "sessions"), session_data(held_on="28/02/2024")
+    )
+    assert_refused(response, "Chuyên đề bắt đầu từ ngày 29/02/2024; ngày trước đó không được tính.")
+    assert snapshot() == before
