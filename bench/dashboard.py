@@ -52,7 +52,7 @@ def prepare(base_url: str, size: int, *, reuse: bool = False) -> str:
     started = time.perf_counter()
     if not reuse:
         subprocess.run(
-            [*manage, "seed_demo", "--units", str(size)],
+            [*manage, "seed_demo", "--units", str(size), "--no-replay"],
             check=True,
             env=env,
             stdout=subprocess.DEVNULL,

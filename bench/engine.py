@@ -46,7 +46,10 @@ def prepare(base_url: str, size: int) -> str:
     subprocess.run([*manage, "migrate", "-v0"], check=True, env=env)
     started = time.perf_counter()
     subprocess.run(
-        [*manage, "seed_demo", "--units", str(size)], check=True, env=env, stdout=subprocess.DEVNULL
+        [*manage, "seed_demo", "--units", str(size), "--no-replay"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     print(f"  seeded {size:,} units in {time.perf_counter() - started:.1f} s", flush=True)
     return url

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -116,7 +116,14 @@ def dashboard(request):
     if campaign is None:
         return render(request, "campaigns/dashboard.html", context)
     as_of, as_of_error = _as_of(request)
-    context.update(as_of=as_of, as_of_error=as_of_error, live=as_of == timezone.localdate())
+    live = as_of == timezone.localdate()
+    # The links to the unit table and its export keep the committee and the day shown.
+    query = QueryDict(mutable=True)
+    if root is not None:
+        query["unit"] = root.code
+    if not live:
+        query["as_of"] = as_of.strftime("%d/%m/%Y")
+    context.update(as_of=as_of, as_of_error=as_of_error, live=live, table_query=query.urlencode())
     with figures_as_of(campaign, as_of):
         return _dashboard_page(request, context, campaign=campaign, root=root, as_of=as_of)
 

@@ -180,7 +180,9 @@ def replay_flags(
     day = campaign.starts_on
     while day <= last:
         following = day + timedelta(days=1)
-        if every_unit:
+        if every_unit or day == last:
+            # The last day re-judges everyone: a condition that began by time alone (a deadline
+            # passed) and ends with a change after `last` must be open then, as daily runs had it.
             flags_sync(campaign=campaign, today=day)
         elif units := units_changed.get(day, set()) | units_changed.get(following, set()):
             kinds = kinds_changed.get(day, set()) | kinds_changed.get(following, set())

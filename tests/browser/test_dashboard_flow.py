@@ -60,6 +60,7 @@ TEXT = {
         "header": [
             "Mã",
             "Đơn vị",
+            "Đảng bộ",
             "Loại đơn vị",
             "Số đảng viên",
             "Lượt tham dự trong hội nghị đã duyệt",
@@ -74,8 +75,11 @@ TEXT = {
             "Báo cáo tiến độ đúng hạn",
             "Mô hình mới",
             "Vụ việc chưa giải quyết",
+            "Hoạt động tuyên truyền",
             "Cảnh báo đang mở",
             "Chờ duyệt",
+            "Quá hạn duyệt",
+            "Việc còn thiếu",
         ],
     },
     "en": {
@@ -101,6 +105,7 @@ TEXT = {
         "header": [
             "Code",
             "Unit",
+            "Committee",
             "Kind of unit",
             "Party members",
             "Attendees in accepted sessions",
@@ -115,8 +120,11 @@ TEXT = {
             "Progress reports on time",
             "New models",
             "Open incidents",
+            "Propaganda activities",
             "Open flags",
             "Awaiting review",
+            "Reviews overdue",
+            "What is missing",
         ],
     },
 }

@@ -1,14 +1,18 @@
 """seed_demo builds the real Đống Đa district with a believable spread, the same way every time."""
 
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
+from campaigns.demo.seed import replay_flags
+from campaigns.engine.flags import flags_sync
 from campaigns.engine.study import study_summary
-from campaigns.models import Campaign, StudySession
+from campaigns.models import Campaign, Flag, FlagKind, StudySession
 from units.models import Assignment, Role, Unit, UnitKind, User
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +109,34 @@ def test_a_second_seed_refuses_to_touch_existing_data():
     seed()
     with pytest.raises(CommandError, match="--reset"):
         seed()
+
+
+def test_the_demo_flags_are_replayed_day_by_day_with_the_days_the_rules_say():
+    seed("--units", "60", replay=True)
+    campaign = Campaign.objects.get()
+    overdue = Flag.objects.filter(kind=FlagKind.STUDY_OVERDUE)
+    assert overdue.exists()
+    assert set(overdue.values_list("opened_on", flat=True)) == {date(2024, 4, 1)}
+    # The replay leaves history: flags that opened and closed during 2024.
+    assert Flag.objects.filter(closed_on__year=2024).exclude(kind=FlagKind.STUDY_LATE).exists()
+    # And a live run today finds nothing to change.
+    assert flags_sync(campaign=campaign, today=timezone.localdate()) == (0, 0)
+
+
+def test_replaying_only_the_units_that_changed_gives_the_flags_of_replaying_every_unit():
+    """The demo's replay re-judges, each day, only the units with a change that day or the next
+    (`replay_flags`); re-judging every unit every day must leave the very same flag table."""
+    seed("--units", "40")
+    campaign = Campaign.objects.get()
+
+    def table() -> list[tuple]:
+        rows = Flag.objects.values_list("unit_id", "kind", "subject", "opened_on", "closed_on")
+        return sorted(rows, key=lambda row: tuple(str(value) for value in row))
+
+    Flag.objects.all().delete()
+    replay_flags(campaign, until=date(2024, 5, 20), every_unit=True)
+    every_unit = table()
+    Flag.objects.all().delete()
+    replay_flags(campaign, until=date(2024, 5, 20))
+    assert table() == every_unit
+    assert any(row[4] is not None for row in every_unit)  # closed flags were compared too
