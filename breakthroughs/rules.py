@@ -8,14 +8,14 @@
 Registered by `BreakthroughsConfig.ready()`; nothing in `campaigns` imports this app.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from campaigns.engine.asof import end_of_day, is_live, items_as_of
+from campaigns.engine.asof import end_of_day, items_as_of
 from campaigns.engine.flags import day_after, pairs
 from campaigns.engine.status import StatusQuery
 from campaigns.models import Campaign, FlagKind, ReviewStatus
@@ -80,14 +80,10 @@ INITIATIVES = ReportKind(
 def _no_task(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     if today <= campaign.breakthrough_deadline:
         return []
-    chosen = items_as_of(BreakthroughTask, _as_of(today), units).filter(
+    chosen = items_as_of(BreakthroughTask, today, units).filter(
         campaign=campaign, unit=OuterRef("pk"), status__in=CHOSEN
     )
     return [pairs(units.filter(~Exists(chosen)), since=day_after(campaign.breakthrough_deadline))]
-
-
-def _as_of(today: date) -> date | None:
-    return None if is_live(today) else today
 
 
 def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
@@ -95,18 +91,17 @@ def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[Qu
     flag names the task and the period ("task:12/2024-04-01"), and began the day after the
     period's due day (its end plus the campaign's grace days)."""
     wanted = []
-    as_of = _as_of(today)
     for period in reporting_periods(
         starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
     ):
         if today <= period.due_on(campaign.report_grace_days):
             break
         due = period.due_on(campaign.report_grace_days)
-        reported = items_as_of(ProgressReport, as_of, units).filter(
+        reported = items_as_of(ProgressReport, today, units).filter(
             task=OuterRef("id"), period_start=period.start, status__in=CHOSEN
         )
         owing = (
-            items_as_of(BreakthroughTask, as_of, units)
+            items_as_of(BreakthroughTask, today, units)
             .filter(
                 campaign=campaign,
                 status__in=CHOSEN,
@@ -133,21 +128,17 @@ def _describe_no_task(flag, item, campaign: Campaign) -> str:
 
 
 def _describe_report(flag, item, campaign: Campaign) -> str:
-    """Names the task and the period as people say it: "Quý II/2024", "Q2 2024"."""
-    period_start = date.fromisoformat(flag.subject.rpartition("/")[2])
-    period = next(
-        p
-        for p in reporting_periods(
-            starts_on=campaign.starts_on,
-            ends_on=campaign.ends_on,
-            frequency=campaign.report_frequency,
-        )
-        if p.start == period_start
-    )
+    """Names the task and the period as people say it: "Quý II/2024", "Q2 2024"; the subject
+    (task:<id>/<period start>) holds the period, so the sentence stands even if the campaign's
+    frequency changed since the flag opened."""
+    if item is None:
+        return str(flag.get_kind_display())
+    start = date.fromisoformat(flag.subject.rpartition("/")[2])
     return _("No progress report on “%(task)s” for %(period)s (due %(date)s).") % {
-        "task": item.title if item is not None else "?",
-        "period": period_label(period.start, campaign.report_frequency),
-        "date": short_date(period.due_on(campaign.report_grace_days)),
+        "task": item.title,
+        "period": period_label(start, campaign.report_frequency),
+        # The flag began the day after the period's due day.
+        "date": short_date(flag.opened_on - timedelta(days=1)),
     }
 
 

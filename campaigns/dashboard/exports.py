@@ -28,6 +28,7 @@ from units.models import UnitKind
 from ..engine.status import FLAG_COLUMNS
 from ..flagtexts import describe_flags
 from ..models import Campaign, Flag, ReviewStatus, UnitStatus
+from ..periods import short_date
 
 CHUNK = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,7 +66,7 @@ def _flag_texts(campaign: Campaign, unit_ids: list[int]) -> dict[int, list[str]]
             _("%(text)s (since %(date)s; next to act: %(actor)s)")
             % {
                 "text": text.text,
-                "date": text.flag.opened_on.strftime("%d/%m/%Y"),
+                "date": short_date(text.flag.opened_on),
                 "actor": text.actor_label,
             }
         )

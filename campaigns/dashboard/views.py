@@ -24,6 +24,7 @@ from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_sco
 
 from ..engine.run import figures_as_of, last_engine_failure, last_engine_run
 from ..engine.status import FLAG_COLUMNS
+from ..periods import short_date
 from ..registry import report_kinds
 from ..reporting.selectors import review_queue as queue_for
 from ..selectors import current_campaign
@@ -73,10 +74,10 @@ def unit_detail(request, code: str):
     return render(request, "campaigns/unit_detail.html", context)
 
 
-def _as_of(request) -> tuple[date, str]:
+def _as_of(request, campaign) -> tuple[date, str]:
     """The day the figures are for: `?as_of=dd/mm/yyyy`, today by default. A day that cannot
-    be read, or is still to come, is refused with a message (in the page's language) and today
-    is shown instead."""
+    be read, is still to come or comes before the campaign began is refused with a message (in
+    the page's language) and today is shown instead."""
     today = timezone.localdate()
     text = request.GET.get("as_of", "").strip()
     if not text:
@@ -84,9 +85,15 @@ def _as_of(request) -> tuple[date, str]:
     try:
         day = datetime.strptime(text, "%d/%m/%Y").date()
     except ValueError:
-        return today, _("“%(text)s” is not a date as dd/mm/yyyy; showing today.") % {"text": text}
+        # Echo a short piece only: the message is shown on the page.
+        shown = text if len(text) <= 20 else f"{text[:20]}…"
+        return today, _("“%(text)s” is not a date as dd/mm/yyyy; showing today.") % {"text": shown}
     if day > today:
         return today, _("Figures cannot be shown for a day still to come; showing today.")
+    if day < campaign.starts_on:
+        return today, _(
+            "The campaign began on %(start)s; there are no figures before it. Showing today."
+        ) % {"start": short_date(campaign.starts_on)}
     return day, ""
 
 
@@ -115,7 +122,7 @@ def dashboard(request):
     }
     if campaign is None:
         return render(request, "campaigns/dashboard.html", context)
-    as_of, as_of_error = _as_of(request)
+    as_of, as_of_error = _as_of(request, campaign)
     live = as_of == timezone.localdate()
     # The links to the unit table and its export keep the committee and the day shown.
     query = QueryDict(mutable=True)
@@ -217,7 +224,7 @@ def units_table(request):
     """Every unit in scope with its state per rule; filters, search and sort live in the URL,
     and so does the day the figures are for (`?as_of=dd/mm/yyyy`)."""
     root, campaign, filters, rows = _table_rows(request)
-    as_of, as_of_error = _as_of(request)
+    as_of, as_of_error = _as_of(request, campaign)
     with figures_as_of(campaign, as_of):
         return _units_table_page(
             request, root, campaign, filters, rows, as_of=as_of, as_of_error=as_of_error
@@ -263,7 +270,7 @@ def _export_name(
 def export_units(request, extension: str):
     """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
     root, campaign, _filters, rows = _table_rows(request)
-    as_of, as_of_error = _as_of(request)
+    as_of, as_of_error = _as_of(request, campaign)
     if as_of_error:
         # Not a file for a day nobody asked for: back to the table, which says what was wrong.
         return redirect(f"{reverse('campaigns:units_table')}?{request.GET.urlencode()}")

@@ -78,9 +78,8 @@ class StatusQuery:
     def __init__(self, campaign: Campaign, unit_ids: list[int] | None, today: date):
         self.campaign = campaign
         self.unit_ids = unit_ids
+        #: The day the reports are read as of (`campaigns.engine.asof`: today reads the live rows).
         self.today = today
-        #: The day the reports are read as of (`campaigns.engine.asof`); None: the live rows.
-        self.as_of = None if is_live(today) else today
         self._ctes: list[tuple[str, str, list]] = []
         self._columns: dict[str, tuple[str, list]] = {}
 
@@ -98,12 +97,12 @@ class StatusQuery:
 
     def items(self, model) -> QuerySet:
         """The model's rows as of the query's day (a queryset; say `id`, not `pk`)."""
-        return items_as_of(model, self.as_of)
+        return items_as_of(model, self.today)
 
     def source(self, model) -> tuple[str, list]:
         """The same rows for raw SQL: "(SELECT … ) alias-less" to put after FROM, and its
         parameters (which come before the WHERE's)."""
-        if self.as_of is None:
+        if is_live(self.today):
             return table(model), []
         kept = {field.attname for field in model.history.model._meta.concrete_fields}
         names = [f.attname for f in model._meta.concrete_fields if f.attname in kept]
@@ -182,7 +181,7 @@ def _awaiting_review(query: StatusQuery) -> None:
     for kind in report_kinds().values():
         waiting = (
             query.only_refreshed(
-                kind_items_as_of(kind, query.campaign, query.as_of).filter(
+                kind_items_as_of(kind, query.campaign, query.today).filter(
                     status=ReviewStatus.SUBMITTED
                 )
             )

@@ -8,7 +8,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..engine.asof import is_live, items_as_of
+from ..engine.asof import items_as_of
 from ..engine.flags import pairs
 from ..engine.status import StatusQuery, sql_date
 from ..models import Campaign, FlagKind, Incident
@@ -33,7 +33,7 @@ def _stale(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     the day after the limit ran out. An incident resolved after `today` was still open then."""
     limit = campaign.incident_age_limit_days
     stale = (
-        items_as_of(Incident, None if is_live(today) else today, units)
+        items_as_of(Incident, today, units)
         .filter(campaign=campaign, opened_on__lt=today - timedelta(days=limit))
         .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=today))
     )

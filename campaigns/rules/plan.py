@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..engine.asof import is_live, items_as_of
+from ..engine.asof import items_as_of
 from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, ImplementationPlan, ReviewStatus
@@ -43,7 +43,7 @@ def _missing(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]
     review is the district's to act on (its own flag), not the unit's delay."""
     if today <= campaign.plan_deadline:
         return []
-    sent = items_as_of(ImplementationPlan, None if is_live(today) else today, units).filter(
+    sent = items_as_of(ImplementationPlan, today, units).filter(
         campaign=campaign,
         unit=OuterRef("pk"),
         status__in=(ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED),

@@ -9,7 +9,7 @@ from django.db.models import CharField, Count, QuerySet, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..engine.asof import is_live, items_as_of
+from ..engine.asof import items_as_of
 from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, PropagandaActivity, ReviewStatus
@@ -49,14 +49,13 @@ def _short(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     expected = campaign.propaganda_per_quarter
     if not expected:
         return []
-    as_of = None if is_live(today) else today
     wanted = []
     for quarter in quarters(campaign):
         if today <= quarter.end:
             break
         # The units that did their part, as one grouped set (not a subquery per unit).
         enough = (
-            items_as_of(PropagandaActivity, as_of, units)
+            items_as_of(PropagandaActivity, today, units)
             .filter(
                 campaign=campaign,
                 status__in=SENT,

@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..engine.asof import is_live, kind_items_as_of
+from ..engine.asof import kind_items_as_of
 from ..engine.flags import pairs
 from ..models import Campaign, FlagKind, ReviewStatus
 from ..periods import short_date
@@ -20,10 +20,9 @@ from ..registry import FlagRule, Rule, kind_of, report_kinds
 
 
 def _review_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    as_of = None if is_live(today) else today
     wanted = []
     for kind in report_kinds().values():
-        waiting = kind_items_as_of(kind, campaign, as_of, units).filter(
+        waiting = kind_items_as_of(kind, campaign, today, units).filter(
             status=ReviewStatus.SUBMITTED, review_overdue_from__lte=today
         )
         subject = Concat(Value(f"{kind.slug}:"), Cast("id", CharField()), output_field=CharField())

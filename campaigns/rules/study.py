@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..engine.asof import end_of_day, is_live
+from ..engine.asof import end_of_day
 from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery, sql_date
 from ..engine.study import StudyState, units_reaching_share
@@ -47,7 +47,7 @@ def _overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]
     its part: it is "awaiting the district", and the waiting items are the district's flag."""
     if today <= campaign.study_deadline:
         return []
-    sent = units_reaching_share(campaign, _as_of(today), statuses=SENT, units=units)
+    sent = units_reaching_share(campaign, today, statuses=SENT, units=units)
     return [pairs(units.exclude(pk__in=sent), since=day_after(campaign.study_deadline))]
 
 
@@ -55,10 +55,9 @@ def _late(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     """History: the units that completed their study, but not on time."""
     if today <= campaign.study_deadline:
         return []
-    as_of = _as_of(today)
     accepted = (ReviewStatus.ACCEPTED,)
-    complete = units_reaching_share(campaign, as_of, statuses=accepted, units=units)
-    on_time = units_reaching_share(campaign, as_of, statuses=accepted, units=units, on_time=True)
+    complete = units_reaching_share(campaign, today, statuses=accepted, units=units)
+    on_time = units_reaching_share(campaign, today, statuses=accepted, units=units, on_time=True)
     late = units.filter(pk__in=complete).exclude(pk__in=on_time)
     return [pairs(late, since=day_after(campaign.study_deadline))]
 
@@ -74,10 +73,6 @@ def _describe_late(flag, item, campaign: Campaign) -> str:
     return _("The study was completed after the deadline of %(date)s.") % {
         "date": short_date(campaign.study_deadline)
     }
-
-
-def _as_of(today: date) -> date | None:
-    return None if is_live(today) else today
 
 
 SENT = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)

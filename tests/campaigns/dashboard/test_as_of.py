@@ -80,3 +80,22 @@ def test_the_unit_table_and_its_export_follow_the_day(client, staff, story):
     assert 'name="as_of" value="01/04/2024"' in table.text
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert "Đã gửi, chờ quận duyệt" in text and "2024-04-01" in export["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("01/01/0001", "Chuyên đề bắt đầu từ ngày 29/02/2024"),
+        ("28/02/2024", "Chuyên đề bắt đầu từ ngày 29/02/2024"),
+        ("x" * 5000, "“" + "x" * 20 + "…” không phải ngày"),
+    ],
+)
+def test_any_day_before_the_campaign_or_any_text_is_a_page_never_an_error(
+    client, staff, story, typed, message
+):
+    client.force_login(staff)
+    for path in ("/vi/dashboard/", "/vi/dashboard/units/"):
+        response = client.get(path, {"as_of": typed})
+        assert response.status_code == 200
+        assert message in response.text
+        assert "Số liệu tính đến hôm nay" in response.text
