@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +90,7 @@ class User(AbstractUser):
         default="vi",
         help_text=_("Pages open in this language and e-mails are written in it."),
     )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
     receives_digests = models.BooleanField(
         _("weekly digest"),
         default=True,
@@ -142,6 +144,21 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+    def clean(self) -> None:
+        # The district roles see and act for the whole district, so they sit on its root. The
+        # database holds the same rule with triggers (migration 0004), which also refuse moving
+        # such a unit off the root.
+        super().clean()
+        if self.role in DISTRICT_ROLES and self.unit_id is not None and self.unit.depth != 1:
+            raise ValidationError(
+                {
+                    "unit": _(
+                        "A district office or Standing Committee role can only be held on the "
+                        "district itself (the root unit)."
+                    )
+                }
+            )
 
 
 # Party units report on R1-R3 and R5; the Front and the mass organisations report new models (R4).
