@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.periods import period_label, reporting_periods
+from campaigns.periods import period_label, report_deadline, reporting_periods
 from campaigns.reporting.evidence import EvidenceField
 from campaigns.reporting.forms import (
     EvidenceFormMixin,
@@ -99,8 +99,13 @@ class ProgressReportForm(EvidenceFormMixin, ReportForm):
         ]
         self.periods = {p.start.isoformat(): p for p in periods}
         frequency = self.campaign.report_frequency
+        # Each period names its due day (moved off a day off like every deadline).
         self.fields["period_start"].choices = [
-            (key, f"{period_label(p.start, frequency)} ({p.start:%d/%m/%Y} – {p.end:%d/%m/%Y})")
+            (
+                key,
+                f"{period_label(p.start, frequency)} ({p.start:%d/%m/%Y} – {p.end:%d/%m/%Y}) · "
+                + _("due %(date)s") % {"date": report_deadline(self.campaign, p)},
+            )
             for key, p in reversed(self.periods.items())
         ]
         if self.instance.pk and not self.is_bound:

@@ -19,7 +19,14 @@ from campaigns.engine.asof import end_of_day, items_as_of
 from campaigns.engine.flags import day_after, pairs
 from campaigns.engine.status import StatusQuery
 from campaigns.models import Campaign, FlagKind, ReviewStatus
-from campaigns.periods import period_label, reporting_periods, short_date
+from campaigns.periods import (
+    deadline,
+    effective_deadline,
+    period_label,
+    report_deadline,
+    reporting_periods,
+    short_date,
+)
 from campaigns.registry import (
     ChecklistItem,
     FlagRule,
@@ -78,25 +85,26 @@ INITIATIVES = ReportKind(
 
 
 def _no_task(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
-    if today <= campaign.breakthrough_deadline:
+    due = effective_deadline(campaign, campaign.breakthrough_deadline)
+    if today <= due:
         return []
     chosen = items_as_of(BreakthroughTask, today, units).filter(
         campaign=campaign, unit=OuterRef("pk"), status__in=CHOSEN
     )
-    return [pairs(units.filter(~Exists(chosen)), since=day_after(campaign.breakthrough_deadline))]
+    return [pairs(units.filter(~Exists(chosen)), since=day_after(due))]
 
 
 def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     """One statement per past reporting period (a handful per campaign, never per unit); the
     flag names the task and the period ("task:12/2024-04-01"), and began the day after the
-    period's due day (its end plus the campaign's grace days)."""
+    period's due day (its end plus the campaign's grace days, moved off a day off)."""
     wanted = []
     for period in reporting_periods(
         starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
     ):
-        if today <= period.due_on(campaign.report_grace_days):
+        due = report_deadline(campaign, period).due_on
+        if today <= due:
             break
-        due = period.due_on(campaign.report_grace_days)
         reported = items_as_of(ProgressReport, today, units).filter(
             task=OuterRef("id"), period_start=period.start, status__in=CHOSEN
         )
@@ -123,7 +131,7 @@ def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[Qu
 
 def _describe_no_task(flag, item, campaign: Campaign) -> str:
     return _("No breakthrough task was chosen by %(date)s.") % {
-        "date": short_date(campaign.breakthrough_deadline)
+        "date": deadline(campaign, campaign.breakthrough_deadline)
     }
 
 
@@ -134,11 +142,24 @@ def _describe_report(flag, item, campaign: Campaign) -> str:
     if item is None:
         return str(flag.get_kind_display())
     start = date.fromisoformat(flag.subject.rpartition("/")[2])
-    return _("No progress report on “%(task)s” for %(period)s (due %(date)s).") % {
+    # The flag began the day after the period's (effective) due day; the day it was set on is
+    # told too when the campaign's periods still lead there.
+    due_on = flag.opened_on - timedelta(days=1)
+    due = next(
+        (
+            due
+            for period in reporting_periods(
+                starts_on=start, ends_on=start, frequency=campaign.report_frequency
+            )
+            if (due := report_deadline(campaign, period)).due_on == due_on
+        ),
+        None,
+    )
+    # "due …" outside parentheses: a moved due day brings its own ("… (06/04/2024 is a Saturday)").
+    return _("No progress report on “%(task)s” for %(period)s, due %(date)s.") % {
         "task": item.title,
         "period": period_label(start, campaign.report_frequency),
-        # The flag began the day after the period's due day.
-        "date": short_date(flag.opened_on - timedelta(days=1)),
+        "date": due if due is not None else short_date(due_on),
     }
 
 
@@ -165,7 +186,7 @@ def _tasks_status(query: StatusQuery) -> None:
     for period in reporting_periods(
         starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
     ):
-        due = period.due_on(campaign.report_grace_days)
+        due = report_deadline(campaign, period).due_on
         on_time |= Q(period_start=period.start, submitted_at__lt=end_of_day(due))
     reports = query.items(ProgressReport).filter(task__campaign=campaign, status__in=CHOSEN)
     query.cte(
@@ -193,18 +214,20 @@ def _tasks_checklist(facts: UnitFacts) -> ChecklistItem | None:
         return None
     tasks = facts.items.get("tasks", [])
     chosen = [t for t in tasks if t.status in CHOSEN]
+    due = deadline(facts.campaign, facts.campaign.breakthrough_deadline)
     return ChecklistItem(
         "R3",
         _("Key breakthrough task"),
         deadline_state(
             done=bool(chosen),
-            due=facts.campaign.breakthrough_deadline,
+            due=due.due_on,
             today=facts.today,
             returned=any(t.status == ReviewStatus.RETURNED for t in tasks),
         ),
         ngettext("%(count)d task chosen", "%(count)d tasks chosen", len(chosen))
         % {"count": len(chosen)},
-        facts.campaign.breakthrough_deadline,
+        due.due_on,
+        due,
     )
 
 

@@ -1,10 +1,26 @@
-"""Reporting periods of a campaign (months or quarters) and their due dates."""
+"""Reporting periods of a campaign (months or quarters), their due dates, and the working-day
+calendar every deadline goes through.
 
-from dataclasses import dataclass
+Working days are Monday to Friday, less Vietnam's public holidays (Tết included, from the
+`holidays` package, which also knows the Saturdays worked in exchange for a bridge day off) and
+the days off the district office adds (`DayOff`). `effective_deadline` is the one meaning of "the
+day a deadline falls on": when the campaign's `deadlines_on_working_days` is on, a deadline on a
+day off moves to the next working day. The engine, the reminders, the digests and every page
+read deadlines through it.
+"""
+
+import functools
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
+import holidays
+from django.core.cache import cache
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
+
+if TYPE_CHECKING:
+    from .models import Campaign
 
 
 @dataclass(frozen=True)
@@ -35,12 +51,142 @@ def reporting_periods(*, starts_on: date, ends_on: date, frequency: str) -> list
     return periods
 
 
+@functools.cache
+def _public_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """Vietnam's public holidays of a year and the weekend days worked in exchange for a bridge
+    day off. Built once per year and process: the package computes the lunar calendar."""
+    calendar = holidays.country_holidays("VN", years=year)
+    worked = frozenset(d for d in calendar.weekend_workdays if d.year == year)
+    return frozenset(calendar), worked
+
+
+DAYS_OFF_CACHE_KEY = "campaigns:days-off"
+
+
+def days_off() -> frozenset[date]:
+    """The days off the district office added (a handful a year), from the cache, where they stay
+    until one is added, changed or deleted (`DayOff`'s signals forget them): the engine and the
+    pages ask per deadline, and no page's query count may depend on them. With Redis every
+    process sees a change at once; with the local-memory cache (one machine, no Redis) the other
+    processes see it when they restart."""
+    cached = cache.get(DAYS_OFF_CACHE_KEY)
+    if cached is None:
+        from .models import DayOff
+
+        cached = frozenset(DayOff.objects.values_list("date", flat=True))
+        cache.set(DAYS_OFF_CACHE_KEY, cached, None)
+    return cached
+
+
+def forget_days_off() -> None:
+    cache.delete(DAYS_OFF_CACHE_KEY)
+
+
+def _reason(day: date, off: frozenset[date]) -> str | None:
+    public, worked = _public_calendar(day.year)
+    if day in public:
+        return "holiday"
+    if day in off:
+        return "day_off"
+    if day in worked:
+        return None
+    if day.weekday() == 5:
+        return "saturday"
+    if day.weekday() == 6:
+        return "sunday"
+    return None
+
+
+def day_off_reason(day: date) -> str | None:
+    """Why no one works on `day` ("holiday", "day_off", "saturday", "sunday"), None on a working
+    day. A public holiday is named before a weekend: it is the reason people remember."""
+    return _reason(day, days_off())
+
+
+def is_working_day(day: date) -> bool:
+    return day_off_reason(day) is None
+
+
+def next_working_day(day: date) -> date:
+    """`day` itself if it is a working day, else the first working day after it."""
+    off = days_off()
+    while _reason(day, off) is not None:
+        day += timedelta(days=1)
+    return day
+
+
+def days_off_runs(start: date, end: date) -> list[tuple[date, date]]:
+    """The runs of consecutive days off (first, last) that begin from `start` to `end`: a
+    deadline set on any day of a run falls on the day after its last."""
+    off = days_off()
+    runs = []
+    day = start
+    while day <= end:
+        if _reason(day, off) is None:
+            day += timedelta(days=1)
+            continue
+        first = day
+        while _reason(day + timedelta(days=1), off) is not None:
+            day += timedelta(days=1)
+        runs.append((first, day))
+        day += timedelta(days=2)
+    return runs
+
+
+def effective_deadline(campaign: "Campaign", day: date) -> date:
+    """The day a deadline set on `day` falls on for `campaign`: the next working day when the
+    campaign moves deadlines off weekends and holidays, `day` itself otherwise."""
+    return next_working_day(day) if campaign.deadlines_on_working_days else day
+
+
+@dataclass(frozen=True, order=True)
+class Deadline:
+    """A deadline as people read it: the day it falls on (`due_on`, what the rules judge
+    against), and the day it was set on when that was a day off. Ordered by `due_on`.
+    `str()` gives "01/04/2024 (31/03/2024 is a Sunday)" in the active language."""
+
+    due_on: date
+    set_on: date = field(compare=False)
+
+    @property
+    def moved(self) -> bool:
+        return self.due_on != self.set_on
+
+    def __str__(self) -> str:
+        return deadline_text(self.set_on, self.due_on)
+
+
+def deadline(campaign: "Campaign", day: date) -> Deadline:
+    return Deadline(due_on=effective_deadline(campaign, day), set_on=day)
+
+
+def deadline_text(set_on: date, due_on: date) -> str:
+    """The one way a deadline is written: its day, and why it moved when it did."""
+    if set_on == due_on:
+        return short_date(due_on)
+    reasons = {
+        "holiday": gettext("%(date)s is a public holiday"),
+        "day_off": gettext("%(date)s is a day off"),
+        "saturday": gettext("%(date)s is a Saturday"),
+        "sunday": gettext("%(date)s is a Sunday"),
+    }
+    why = reasons.get(day_off_reason(set_on) or "", gettext("%(date)s is a day off"))
+    return f"{short_date(due_on)} ({why % {'date': short_date(set_on)}})"
+
+
+def report_deadline(campaign: "Campaign", period: Period) -> Deadline:
+    """A reporting period's due date (its end plus the campaign's grace days), moved like every
+    deadline."""
+    return deadline(campaign, period.due_on(campaign.report_grace_days))
+
+
 def add_working_days(day: date, count: int) -> date:
-    """The day `count` working days (Monday to Friday) after `day`. Public holidays are not
-    known yet: a campaign's calendar of them is a later piece of work."""
+    """The day `count` working days after `day`: weekends, public holidays and the district's
+    days off are skipped (a Saturday worked in exchange for a bridge day off counts)."""
+    off = days_off()
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if _reason(day, off) is None:
             count -= 1
     return day
 

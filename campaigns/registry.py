@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from units.models import Unit
 
     from .models import Campaign
+    from .periods import Deadline
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,10 @@ class ChecklistItem:
     title: str
     state: str  # done / pending / overdue / returned
     detail: str
+    #: The day the line is judged against (the effective deadline, see `campaigns.periods`).
     due_on: date | None
+    #: The same deadline as people read it, with the day it was set on if that was a day off.
+    deadline: "Deadline | None" = None
 
 
 @dataclass(frozen=True)

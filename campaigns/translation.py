@@ -1,12 +1,18 @@
 import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Campaign, ImplementationPlan, Incident, PropagandaActivity, StudySession
+from .models import Campaign, DayOff, ImplementationPlan, Incident, PropagandaActivity, StudySession
 
 
 @register(Campaign)
 class CampaignTranslation(TranslationOptions):
     fields = ("title", "short_title", "linked_programme")
+    required_languages = ("vi",)
+
+
+@register(DayOff)
+class DayOffTranslation(TranslationOptions):
+    fields = ("name",)
     required_languages = ("vi",)
 
 

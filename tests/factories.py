@@ -69,6 +69,9 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     # R6 is optional here, so that each rule's tests see only their own flags; the tests of R6
     # set how many activities a quarter they expect.
     propaganda_per_quarter = 0
+    # Deadlines stay on the days set (31/03/2024 is a Sunday, 30/04 a holiday), so that the
+    # rules' tests keep their plain calendar edges; test_working_days.py turns it on.
+    deadlines_on_working_days = False
 
 
 def moment(day: date | datetime, hour: int = 9) -> datetime:

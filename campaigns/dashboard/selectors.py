@@ -19,6 +19,7 @@ from units.selectors import user_scope
 
 from ..engine.status import FLAG_COLUMNS, ROLLUP_SUMS, SUMMED_COLUMNS
 from ..models import Campaign, CompletionRollup, ReviewStatus, StatusRollup, UnitStatus
+from ..periods import effective_deadline
 
 STUDY = UnitStatus.StudyState
 
@@ -236,14 +237,15 @@ def percent(part: int, whole: int) -> int:
 
 def completion_curve(per_day: dict, *, campaign: Campaign, today: date) -> dict:
     """Cumulative number of units study-complete, week by week from the campaign's start, with
-    the study deadline marked (summed here over at most a year of days)."""
-    end = min(max(today, campaign.study_deadline), campaign.ends_on)
+    the (effective) study deadline marked (summed here over at most a year of days)."""
+    due = effective_deadline(campaign, campaign.study_deadline)
+    end = min(max(today, due), campaign.ends_on)
     points = []
     day = campaign.starts_on
     while day <= end:
         points.append(day)
         day += timedelta(days=7)
-    points = sorted({*points, campaign.study_deadline, end})
+    points = sorted({*points, due, end})
     pending = sorted(per_day.items())
     labels: list[str] = []
     values: list[int] = []
@@ -253,7 +255,7 @@ def completion_curve(per_day: dict, *, campaign: Campaign, today: date) -> dict:
         while cursor < len(pending) and pending[cursor][0] <= point:
             total += pending[cursor][1]
             cursor += 1
-        if point == campaign.study_deadline:
+        if point == due:
             deadline_index = len(labels)
         labels.append(point.strftime("%d/%m"))
         values.append(total)

@@ -24,7 +24,7 @@ from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_sco
 
 from ..engine.run import figures_as_of, last_engine_failure, last_engine_run
 from ..engine.status import FLAG_COLUMNS
-from ..periods import short_date
+from ..periods import deadline, short_date
 from ..registry import report_kinds
 from ..reporting.selectors import review_queue as queue_for
 from ..selectors import current_campaign
@@ -170,7 +170,7 @@ def _dashboard_page(request, context: dict, *, campaign, root, as_of: date):
                     "done": _("Units study-complete"),
                     "target": _("All reporting units"),
                     "deadline": _("Deadline %(date)s")
-                    % {"date": campaign.study_deadline.strftime("%d/%m/%Y")},
+                    % {"date": deadline(campaign, campaign.study_deadline)},
                 },
             },
             "state": {

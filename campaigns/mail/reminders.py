@@ -1,5 +1,6 @@
-"""Reminders: a few days before a deadline (the campaign's `reminder_days`), the secretaries and
-clerks of the units that have not met it yet get an e-mail."""
+"""Reminders: a few days before a deadline (the campaign's `reminder_days`, counted back from the
+effective deadline, `campaigns.periods.effective_deadline`), the secretaries and clerks of the
+units that have not met it yet get an e-mail."""
 
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ from units.models import UNIT_ROLES, Assignment
 
 from ..engine.flags import wanted_flags
 from ..models import FlagKind, OutgoingMail
+from ..periods import effective_deadline
 from ..selectors import active_campaigns
 
 REMINDER_DEADLINES = {
@@ -27,7 +29,8 @@ def reminders_queue(*, today: date | None = None) -> list[int]:
     pending: list[int] = []
     for campaign in active_campaigns(today):
         for kind, attribute in REMINDER_DEADLINES.items():
-            due_on: date = getattr(campaign, attribute)
+            set_on: date = getattr(campaign, attribute)
+            due_on = effective_deadline(campaign, set_on)
             days_left = (due_on - today).days
             # The nearest reminder day at or above the days left: a run missed on the 7th day
             # before still sends the "7 days" reminder the next day, and only once.
@@ -53,7 +56,11 @@ def reminders_queue(*, today: date | None = None) -> list[int]:
                     recipient_id=a.user_id,
                     campaign=campaign,
                     unit_id=a.unit_id,
-                    params={"deadline": attribute, "due_on": due_on.isoformat()},
+                    params={
+                        "deadline": attribute,
+                        "due_on": due_on.isoformat(),
+                        "set_on": set_on.isoformat(),
+                    },
                 )
                 for a in assignments
             ]

@@ -11,7 +11,7 @@ from ..engine.asof import items_as_of
 from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, ImplementationPlan, ReviewStatus
-from ..periods import short_date
+from ..periods import deadline, effective_deadline
 from ..registry import (
     ChecklistItem,
     FlagRule,
@@ -41,19 +41,20 @@ PLANS = ReportKind(
 def _missing(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     """Units without a plan sent for review once the deadline has passed. A plan waiting for
     review is the district's to act on (its own flag), not the unit's delay."""
-    if today <= campaign.plan_deadline:
+    due = effective_deadline(campaign, campaign.plan_deadline)
+    if today <= due:
         return []
     sent = items_as_of(ImplementationPlan, today, units).filter(
         campaign=campaign,
         unit=OuterRef("pk"),
         status__in=(ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED),
     )
-    return [pairs(units.filter(~Exists(sent)), since=day_after(campaign.plan_deadline))]
+    return [pairs(units.filter(~Exists(sent)), since=day_after(due))]
 
 
 def _describe(flag, item, campaign: Campaign) -> str:
     return _("The implementation plan was due by %(date)s and has not been sent.") % {
-        "date": short_date(campaign.plan_deadline)
+        "date": deadline(campaign, campaign.plan_deadline)
     }
 
 
@@ -76,6 +77,7 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
         return None
     plans = facts.items.get("plans", [])
     plan = plans[0] if plans else None
+    due = deadline(facts.campaign, facts.campaign.plan_deadline)
     if plan is None:
         detail = _("No plan recorded yet")
     else:
@@ -88,12 +90,13 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
         _("Implementation plan"),
         deadline_state(
             done=plan is not None and plan.status == ReviewStatus.ACCEPTED,
-            due=facts.campaign.plan_deadline,
+            due=due.due_on,
             today=facts.today,
             returned=plan is not None and plan.status == ReviewStatus.RETURNED,
         ),
         detail,
-        facts.campaign.plan_deadline,
+        due.due_on,
+        due,
     )
 
 

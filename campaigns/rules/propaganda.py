@@ -1,7 +1,8 @@
 """R6: units keep up propaganda on the whole-term study, recording each activity (date, channel,
 people reached, evidence). The campaign says how many activities a quarter it expects of each
 unit (0: optional); a quarter that ends with fewer, submitted or accepted, is flagged from the
-day after it ends, until the unit records the missing ones."""
+day after it ends (after the next working day when it ends on a day off and the campaign moves
+its deadlines), until the unit records the missing ones."""
 
 from datetime import date
 
@@ -13,7 +14,7 @@ from ..engine.asof import items_as_of
 from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, PropagandaActivity, ReviewStatus
-from ..periods import Period, period_label, reporting_periods
+from ..periods import Period, effective_deadline, period_label, reporting_periods
 from ..registry import ChecklistItem, FlagRule, ReportKind, Rule, StatusPart, UnitFacts
 from ..reporting.forms import PropagandaActivityForm
 
@@ -51,7 +52,10 @@ def _short(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
         return []
     wanted = []
     for quarter in quarters(campaign):
-        if today <= quarter.end:
+        # Activities count by the day they were held, within the quarter; only the day the
+        # quarter is judged moves off a day off (31/03/2024, a Sunday: judged after 01/04).
+        judged_after = effective_deadline(campaign, quarter.end)
+        if today <= judged_after:
             break
         # The units that did their part, as one grouped set (not a subquery per unit).
         enough = (
@@ -70,7 +74,7 @@ def _short(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
         )
         short = units.exclude(pk__in=enough)
         subject = Value(quarter_subject(quarter), output_field=CharField())
-        wanted.append(pairs(short, subject=subject, since=day_after(quarter.end)))
+        wanted.append(pairs(short, subject=subject, since=day_after(judged_after)))
     return wanted
 
 
@@ -100,7 +104,7 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
     expected = campaign.propaganda_per_quarter
     short = []
     for quarter in quarters(campaign):
-        if facts.today <= quarter.end or not expected:
+        if facts.today <= effective_deadline(campaign, quarter.end) or not expected:
             continue
         held = sum(1 for a in sent if quarter.start <= a.held_on <= quarter.end)
         if held < expected:

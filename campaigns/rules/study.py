@@ -14,7 +14,7 @@ from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery, sql_date
 from ..engine.study import StudyState, units_reaching_share
 from ..models import Campaign, FlagKind, ReviewStatus, StudySession
-from ..periods import short_date
+from ..periods import deadline, effective_deadline
 from ..registry import (
     ChecklistItem,
     FlagRule,
@@ -45,33 +45,38 @@ def _overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]
     """Once the study deadline has passed: the units whose accepted and waiting sessions do not
     reach the share (in progress or not started). A unit whose sessions wait for review has done
     its part: it is "awaiting the district", and the waiting items are the district's flag."""
-    if today <= campaign.study_deadline:
+    due = effective_deadline(campaign, campaign.study_deadline)
+    if today <= due:
         return []
     sent = units_reaching_share(campaign, today, statuses=SENT, units=units)
-    return [pairs(units.exclude(pk__in=sent), since=day_after(campaign.study_deadline))]
+    return [pairs(units.exclude(pk__in=sent), since=day_after(due))]
 
 
 def _late(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
     """History: the units that completed their study, but not on time."""
-    if today <= campaign.study_deadline:
+    due = effective_deadline(campaign, campaign.study_deadline)
+    if today <= due:
         return []
     accepted = (ReviewStatus.ACCEPTED,)
     complete = units_reaching_share(campaign, today, statuses=accepted, units=units)
     on_time = units_reaching_share(campaign, today, statuses=accepted, units=units, on_time=True)
     late = units.filter(pk__in=complete).exclude(pk__in=on_time)
-    return [pairs(late, since=day_after(campaign.study_deadline))]
+    return [pairs(late, since=day_after(due))]
 
 
 def _describe_overdue(flag, item, campaign: Campaign) -> str:
     return _(
         "Study sessions covering %(share)s%% of the members were due by %(date)s; the unit has "
         "not sent enough."
-    ) % {"share": campaign.required_study_share, "date": short_date(campaign.study_deadline)}
+    ) % {
+        "share": campaign.required_study_share,
+        "date": deadline(campaign, campaign.study_deadline),
+    }
 
 
 def _describe_late(flag, item, campaign: Campaign) -> str:
     return _("The study was completed after the deadline of %(date)s.") % {
-        "date": short_date(campaign.study_deadline)
+        "date": deadline(campaign, campaign.study_deadline)
     }
 
 
@@ -84,6 +89,7 @@ def _status(query: StatusQuery) -> None:
     units_sql, units_params = query.units("unit_id")
     sessions, sessions_params = query.source(StudySession)
     # On time: held by the deadline and submitted by its end (see campaigns.engine.study).
+    due = effective_deadline(campaign, campaign.study_deadline)
     query.cte(
         "s",
         "SELECT unit_id, "
@@ -95,8 +101,8 @@ def _status(query: StatusQuery) -> None:
         "GROUP BY unit_id",
         accepted,
         accepted,
-        sql_date(campaign.study_deadline),
-        connection.ops.adapt_datetimefield_value(end_of_day(campaign.study_deadline)),
+        sql_date(due),
+        connection.ops.adapt_datetimefield_value(end_of_day(due)),
         ReviewStatus.SUBMITTED.value,
         *sessions_params,
         campaign.pk,
@@ -146,18 +152,20 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
         return None
     study = facts.study
     returned = any(s.status == ReviewStatus.RETURNED for s in facts.items.get("sessions", ()))
+    due = deadline(facts.campaign, facts.campaign.study_deadline)
     return ChecklistItem(
         "R1",
         _("Study and dissemination sessions"),
         deadline_state(
             done=study["study_state"] in (StudyState.ON_TIME, StudyState.LATE),
-            due=facts.campaign.study_deadline,
+            due=due.due_on,
             today=facts.today,
             returned=returned,
         ),
         _("%(attended)s attended in accepted sessions; %(required)s required")
         % {"attended": study["attended_total"], "required": study["required_attendance"]},
-        facts.campaign.study_deadline,
+        due.due_on,
+        due,
     )
 
 

@@ -182,7 +182,7 @@ def test_a_progress_report_is_owed_for_each_quarter_and_its_flag_names_task_and_
     with translation.override("en"):
         (en,) = describe_flags(flags, campaign)
     assert "Quý III/2024" in vi.text and task.title_vi in vi.text
-    assert "Q3 2024" in en.text and "(due 10/10/2024)" in en.text
+    assert "Q3 2024" in en.text and ", due 10/10/2024." in en.text
 
 
 # --- R6: propaganda ----------------------------------------------------------------------------

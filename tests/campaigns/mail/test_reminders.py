@@ -97,7 +97,11 @@ def test_study_reminder_goes_to_each_secretary_and_clerk_of_units_behind(cast, t
     assert reminders() == STUDY_REMINDERS
     assert sorted(pending) == sorted(OutgoingMail.objects.values_list("pk", flat=True))
     row = OutgoingMail.objects.get(recipient__username="bt-p-van-mieu")
-    assert row.params == {"deadline": "study_deadline", "due_on": "2024-03-31"}
+    assert row.params == {
+        "deadline": "study_deadline",
+        "due_on": "2024-03-31",
+        "set_on": "2024-03-31",
+    }
     assert row.state == State.QUEUED
 
 
