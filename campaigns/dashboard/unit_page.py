@@ -17,6 +17,7 @@ from ..engine.study import study_state_of, units_with_study_progress
 from ..flagtexts import FlagText, describe_flags
 from ..models import Campaign, Flag, UnitStatus
 from ..registry import ChecklistItem, ReportKind, UnitFacts, report_kinds, rules
+from ..selectors import with_campaign_members
 
 ITEMS_PER_SECTION = 50
 
@@ -37,17 +38,18 @@ class UnitPage:
 
 
 def unit_study(*, unit: Unit, campaign: Campaign) -> dict:
-    """R1's figures for one unit, read from its sessions (one query)."""
+    """R1's figures for one unit, read from its sessions, against the member count the campaign
+    judges it on (one query)."""
     annotated = units_with_study_progress(Unit.objects.filter(pk=unit.pk), campaign).get()
+    members = annotated.counted_members
     return {
         "study_state": study_state_of(annotated),
+        "members": members,
         "attended_total": annotated.attended_total,
         "attended_by_deadline": annotated.attended_by_deadline,
         "required_attendance": -(-annotated.required_x100 // 100),
         "coverage_percent": (
-            min(100, round(100 * annotated.attended_total / unit.member_count))
-            if unit.member_count
-            else 0
+            min(100, round(100 * annotated.attended_total / members)) if members else 0
         ),
     }
 
@@ -89,11 +91,12 @@ def unit_checklist(*, facts: UnitFacts) -> list[ChecklistItem]:
 
 
 def child_units(*, unit: Unit, campaign: Campaign) -> list[Unit]:
-    """The units directly below, each with its standing on R1-R3 and its open flags, read from
-    their status rows in one statement."""
+    """The units directly below, each with the member count the campaign judges it on, its
+    standing on R1-R3 and its open flags, read from their status rows in one statement."""
     row = FilteredRelation("statuses", condition=Q(statuses__campaign=campaign))
+    below = Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
     children = list(
-        Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
+        with_campaign_members(below, campaign, name="counted_members")
         .annotate(
             row=row,
             row_study_state=F("row__study_state"),

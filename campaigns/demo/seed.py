@@ -5,7 +5,8 @@ Everything comes from random streams seeded by the one seed (one per rule, drawn
 order) and from absolute 2024 dates, so the same arguments give the same rows on any day and on
 any database. Rows are written with bulk_create (no save(), no signals): the tree's materialized
 paths are computed here, because add_child per node would take hours at 100,000 units. Each
-rule's rows come from the builder its rule names (`Rule.demo`).
+rule's rows come from the builder its rule names (`Rule.demo`). The campaign takes its member
+counts (`CampaignMembers`) as soon as the tree is built, as the office does when it opens one.
 
 The reports' history rows (created, submitted, reviewed, at the 2024 moments the rows describe)
 are written here too, since every figure "as of a day" is read from them; then the deadline
@@ -15,7 +16,7 @@ on the day the rules say.
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -27,8 +28,9 @@ from units.models import Assignment, Unit, User
 
 from ..engine.flags import flags_sync
 from ..engine.status import refresh_unit_status
-from ..models import Campaign, DeadlineEngineRun, Flag, ReviewStatus, UnitStatus
+from ..models import Campaign, CampaignMembers, DeadlineEngineRun, Flag, ReviewStatus, UnitStatus
 from ..registry import ReportKind, flag_rules, report_kinds, rules
+from ..setup import take_member_counts
 from .common import PROGRAMME_VI, DemoContext, bulk
 from .district import build_tree, create_units, create_users
 
@@ -66,6 +68,9 @@ def seed_demo(
         tree = create_units(nodes=build_tree(rng=rng, total=units))
         reviewer, secretaries, users = create_users(rng=rng, units=tree, password=password)
         campaign = create_campaign()
+        # The counts the 2024 figures are judged on, as the office took them on the first day.
+        opened = timezone.make_aware(datetime.combine(campaign.starts_on, time(8)))
+        take_member_counts(campaign, by=None, at=opened)
         counts = {"units": len(tree), "users": users}
         for rule in rules():
             if rule.demo is None:
@@ -101,6 +106,7 @@ def wipe_demo_data() -> None:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
     Flag.objects.all().delete()
     UnitStatus.objects.all().delete()
+    CampaignMembers.objects.all().delete()
     DeadlineEngineRun.objects.all().delete()
     Campaign.objects.all().delete()
     Assignment.objects.all().delete()
@@ -142,6 +148,9 @@ def create_campaign() -> Campaign:
         report_frequency=Campaign.ReportFrequency.QUARTERLY,
         report_grace_days=10,
         incident_age_limit_days=30,
+        # 31/03/2024 was a Sunday and 30/04-01/05 are holidays: the deadlines fall on 01/04 and
+        # 02/05, and every page says so.
+        deadlines_on_working_days=True,
         linked_programme_vi=PROGRAMME_VI,
         linked_programme_en="Programme No. 01-CTr/QU on Party building, 2020-2025",
     )

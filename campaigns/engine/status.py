@@ -29,6 +29,7 @@ from units.models import REPORTING_KINDS, Unit
 from ..models import (
     UNIT_FLAG_KINDS,
     Campaign,
+    CampaignMembers,
     CompletionRollup,
     Flag,
     FlagKind,
@@ -73,7 +74,8 @@ class StatusQuery:
 
     A part adds a CTE named `alias` with one row per unit (column `unit_id`, LEFT JOINed to the
     units) and sets the status columns it fills, as SQL over that alias and over `u` (the units:
-    id, path, depth, kind, member_count, is_active, reporting)."""
+    id, path, depth, kind, member_count, is_active, reporting; member_count is the one the
+    campaign judges the unit on, `campaigns.models.CampaignMembers`)."""
 
     def __init__(self, campaign: Campaign, unit_ids: list[int] | None, today: date):
         self.campaign = campaign
@@ -125,13 +127,17 @@ class StatusQuery:
     def statement(self) -> tuple[str, list]:
         """The whole upsert and its parameters, in the order their placeholders appear."""
         kinds = list(REPORTING_KINDS)
-        units_sql, units_params = self.units("id")
+        units_sql, units_params = self.units("x.id")
+        # A unit is judged on the member count its campaign took (CampaignMembers), or on its
+        # live count if it came after the counts were taken.
         text = [
-            "WITH u AS (SELECT id, path, depth, kind, member_count, is_active, "
-            f"(kind IN {_in(kinds)} AND is_active) AS reporting "
-            f"FROM {table(Unit)} WHERE 1 = 1{units_sql})"
+            "WITH u AS (SELECT x.id, x.path, x.depth, x.kind, "
+            "COALESCE(cm.member_count, x.member_count) AS member_count, x.is_active, "
+            f"(x.kind IN {_in(kinds)} AND x.is_active) AS reporting "
+            f"FROM {table(Unit)} x LEFT JOIN {table(CampaignMembers)} cm "
+            f"ON cm.unit_id = x.id AND cm.campaign_id = %s WHERE 1 = 1{units_sql})"
         ]
-        params: list = [*kinds, *units_params]
+        params: list = [*kinds, self.campaign.pk, *units_params]
         for alias, sql, cte_params in self._ctes:
             text.append(f", {alias} AS ({sql})")
             params += cte_params

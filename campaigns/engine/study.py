@@ -2,11 +2,12 @@
 and in all, and the study state that follows (on time, late, awaiting the district, in progress,
 not started), as of any day (`campaigns.engine.asof`).
 
-On time means the unit did its part by the deadline: the sessions were held by it and submitted
-by it (a returned session counts from its resubmission), and the district has accepted them
-since. Sessions that are submitted and wait for review are the district's to act on: a unit
-whose accepted and waiting sessions together reach the required share is "awaiting the
-district", not overdue.
+On time means the unit did its part by the deadline (the effective one, moved off a day off by
+`campaigns.periods.effective_deadline`): the sessions were held by it and submitted by it (a
+returned session counts from its resubmission), and the district has accepted them since.
+Sessions that are submitted and wait for review are the district's to act on: a unit whose
+accepted and waiting sessions together reach the required share is "awaiting the district", not
+overdue.
 
 This is the reference statement of the rule, read straight from the sessions. The status rows
 (`campaigns.engine.status`) decide the same state in their own upsert, and a test holds the two
@@ -33,6 +34,8 @@ from django.db.models.functions import Coalesce, Least
 from units.models import REPORTING_KINDS, Unit
 
 from ..models import Campaign, ReviewStatus, StudySession
+from ..periods import effective_deadline
+from ..selectors import with_campaign_members
 from .asof import end_of_day, items_as_of
 
 
@@ -41,10 +44,8 @@ def _attendance(campaign: Campaign, as_of: date | None, *, status: str, on_time=
         unit=OuterRef("pk"), campaign=campaign, status=status
     )
     if on_time:
-        sessions = sessions.filter(
-            held_on__lte=campaign.study_deadline,
-            submitted_at__lt=end_of_day(campaign.study_deadline),
-        )
+        due = effective_deadline(campaign, campaign.study_deadline)
+        sessions = sessions.filter(held_on__lte=due, submitted_at__lt=end_of_day(due))
     total = sessions.order_by().values("unit").annotate(total=Sum("attendees")).values("total")
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
@@ -60,28 +61,33 @@ class StudyState:
 def units_with_study_progress(
     units: QuerySet[Unit], campaign: Campaign, as_of: date | None = None
 ) -> QuerySet[Unit]:
-    """Annotates each unit with the accepted attendance (on time and in all), the attendance of
-    sessions awaiting review and the attendance its member count requires, as of `as_of` (the
-    live rows when None), so study state is decided in SQL, not in a loop.
+    """Annotates each unit with the member count the campaign judges it on (`counted_members`), the
+    accepted attendance (on time and in all), the attendance of sessions awaiting review and the
+    attendance its members require, as of `as_of` (the live rows when None), so study state is
+    decided in SQL, not in a loop.
 
     A unit is study-complete when accepted attendance * 100 >= members * required share."""
     accepted = ReviewStatus.ACCEPTED
-    return units.annotate(
-        attended_by_deadline=_attendance(campaign, as_of, status=accepted, on_time=True),
-        attended_total=_attendance(campaign, as_of, status=accepted),
-        attended_waiting=_attendance(campaign, as_of, status=ReviewStatus.SUBMITTED),
-        required_x100=ExpressionWrapper(
-            F("member_count") * campaign.required_study_share, output_field=IntegerField()
-        ),
-    ).annotate(
-        # Compared in hundredths so that integer SQL arithmetic never rounds a unit into "done".
-        by_deadline_x100=ExpressionWrapper(
-            F("attended_by_deadline") * 100, output_field=IntegerField()
-        ),
-        total_x100=ExpressionWrapper(F("attended_total") * 100, output_field=IntegerField()),
-        sent_x100=ExpressionWrapper(
-            (F("attended_total") + F("attended_waiting")) * 100, output_field=IntegerField()
-        ),
+    return (
+        with_campaign_members(units, campaign, name="counted_members")
+        .annotate(
+            attended_by_deadline=_attendance(campaign, as_of, status=accepted, on_time=True),
+            attended_total=_attendance(campaign, as_of, status=accepted),
+            attended_waiting=_attendance(campaign, as_of, status=ReviewStatus.SUBMITTED),
+            required_x100=ExpressionWrapper(
+                F("counted_members") * campaign.required_study_share, output_field=IntegerField()
+            ),
+        )
+        .annotate(
+            # Compared in hundredths so that integer SQL arithmetic never rounds a unit into "done".
+            by_deadline_x100=ExpressionWrapper(
+                F("attended_by_deadline") * 100, output_field=IntegerField()
+            ),
+            total_x100=ExpressionWrapper(F("attended_total") * 100, output_field=IntegerField()),
+            sent_x100=ExpressionWrapper(
+                (F("attended_total") + F("attended_waiting")) * 100, output_field=IntegerField()
+            ),
+        )
     )
 
 
@@ -101,17 +107,15 @@ def units_reaching_share(
         campaign=campaign, status__in=statuses
     )
     if on_time:
-        sessions = sessions.filter(
-            held_on__lte=campaign.study_deadline,
-            submitted_at__lt=end_of_day(campaign.study_deadline),
-        )
+        due = effective_deadline(campaign, campaign.study_deadline)
+        sessions = sessions.filter(held_on__lte=due, submitted_at__lt=end_of_day(due))
     return (
-        sessions.order_by()
-        .values("unit_id", "unit__member_count")
+        with_campaign_members(sessions.order_by(), campaign, unit="unit", name="unit_members")
+        .values("unit_id", "unit_members")
         .annotate(total=Sum("attendees"))
         .annotate(
             surplus_x100=ExpressionWrapper(
-                F("total") * 100 - F("unit__member_count") * campaign.required_study_share,
+                F("total") * 100 - F("unit_members") * campaign.required_study_share,
                 output_field=IntegerField(),
             )
         )
@@ -180,11 +184,11 @@ def study_summary(
         awaiting=Count("pk", filter=study_state_q(StudyState.AWAITING)),
         in_progress=Count("pk", filter=study_state_q(StudyState.IN_PROGRESS)),
         not_started=Count("pk", filter=study_state_q(StudyState.NOT_STARTED)),
-        members=Coalesce(Sum("member_count"), 0),
+        members=Coalesce(Sum("counted_members"), 0),
         # A unit that studied twice covers its own members once: its surplus must not hide
         # another unit's shortfall.
         members_covered=Coalesce(
-            Sum(Least("attended_total", "member_count", output_field=IntegerField())), 0
+            Sum(Least("attended_total", "counted_members", output_field=IntegerField())), 0
         ),
     )
     return StudySummary(**figures)

@@ -18,8 +18,8 @@ from units.models import DISTRICT_ROLES, Assignment, Unit
 
 from ..flagtexts import describe_flags
 from ..models import Campaign, Flag, FlagKind, OutgoingMail
-from ..periods import period_label, reporting_periods
-from ..selectors import active_campaigns
+from ..periods import deadline_text, effective_deadline, period_label, reporting_periods
+from ..selectors import current_campaign
 
 # Worst first: what the Standing Committee asks about before anything else.
 FLAG_SEVERITY = [
@@ -85,8 +85,13 @@ class FlagGroup:
 
 @dataclass
 class Deadline:
-    due_on: date
+    due_on: date  # the effective day (`campaigns.periods.effective_deadline`)
     label: str
+    set_on: date | None = None  # the day set, when the deadline moved off a day off
+
+    @property
+    def text(self) -> str:
+        return deadline_text(self.set_on or self.due_on, self.due_on)
 
 
 @dataclass
@@ -111,18 +116,22 @@ class DigestContent:
 def upcoming_deadlines(
     campaign: Campaign, *, start: date, days: int = UPCOMING_DAYS
 ) -> list[Deadline]:
-    """Deadlines in [start, start + days), labelled in the active language."""
+    """Deadlines (effective days) in [start, start + days), labelled in the active language."""
     end = start + timedelta(days=days)
+
+    def moved(set_on: date, label: str) -> Deadline:
+        return Deadline(effective_deadline(campaign, set_on), label, set_on)
+
     candidates = [
-        Deadline(campaign.study_deadline, _("Study and dissemination sessions")),
-        Deadline(campaign.plan_deadline, _("Implementation plan")),
-        Deadline(campaign.breakthrough_deadline, _("Key breakthrough task")),
+        moved(campaign.study_deadline, _("Study and dissemination sessions")),
+        moved(campaign.plan_deadline, _("Implementation plan")),
+        moved(campaign.breakthrough_deadline, _("Key breakthrough task")),
     ]
     for period in reporting_periods(
         starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
     ):
         candidates.append(
-            Deadline(
+            moved(
                 period.due_on(campaign.report_grace_days),
                 _("Progress reports for %(period)s")
                 % {"period": period_label(period.start, campaign.report_frequency)},
@@ -199,15 +208,24 @@ def digest_content(*, campaign: Campaign, week: IsoWeek, unit: Unit | None) -> D
     )
 
 
-def digest_key(campaign: Campaign, week: IsoWeek, user_id: int) -> str:
-    return f"digest:{campaign.code}:{week}:user:{user_id}"
+def digest_key(week: IsoWeek, user_id: int) -> str:
+    """One digest per person and week, whatever the number of campaigns."""
+    return f"digest:{week}:user:{user_id}"
 
 
 @transaction.atomic
 def digests_queue_week(*, week: IsoWeek, today: date | None = None) -> list[int]:
-    """Write this week's digest rows (one per recipient and campaign; rows that exist are left
-    alone) and return the ids still waiting to be sent."""
+    """Write this week's digest rows (one per recipient; rows that exist are left alone) and
+    return the ids still waiting to be sent.
+
+    A digest is about the current campaign (`current_campaign`: the one under way on `today`, or
+    the one that ended last) once it has begun; the other campaigns' flags stay on their own
+    pages. So a person gets one e-mail a week however many campaigns are active, and a week
+    whose digest went out about one campaign is not sent again about another."""
     today = today or timezone.localdate()
+    campaign = current_campaign(today)
+    if campaign is None or campaign.starts_on > today:
+        return []
     assignments = (
         Assignment.objects.filter(user__is_active=True, user__receives_digests=True)
         .exclude(user__email="")
@@ -223,28 +241,24 @@ def digests_queue_week(*, week: IsoWeek, today: date | None = None) -> list[int]
             assignment.role in DISTRICT_ROLES and current.role not in DISTRICT_ROLES
         ):
             chosen[assignment.user_id] = assignment
-    pending: list[int] = []
-    for campaign in active_campaigns(today):
-        rows = [
-            OutgoingMail(
-                kind=(
-                    OutgoingMail.Kind.DISTRICT_DIGEST
-                    if a.role in DISTRICT_ROLES
-                    else OutgoingMail.Kind.UNIT_DIGEST
-                ),
-                dedupe_key=digest_key(campaign, week, user_id),
-                recipient_id=user_id,
-                campaign=campaign,
-                unit=None if a.role in DISTRICT_ROLES else a.unit,
-                params={"week": str(week)},
-            )
-            for user_id, a in chosen.items()
-        ]
-        OutgoingMail.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        pending += list(
-            OutgoingMail.objects.filter(
-                dedupe_key__startswith=f"digest:{campaign.code}:{week}:",
-                state=OutgoingMail.State.QUEUED,
-            ).values_list("pk", flat=True)
+    rows = [
+        OutgoingMail(
+            kind=(
+                OutgoingMail.Kind.DISTRICT_DIGEST
+                if a.role in DISTRICT_ROLES
+                else OutgoingMail.Kind.UNIT_DIGEST
+            ),
+            dedupe_key=digest_key(week, user_id),
+            recipient_id=user_id,
+            campaign=campaign,
+            unit=None if a.role in DISTRICT_ROLES else a.unit,
+            params={"week": str(week)},
         )
-    return pending
+        for user_id, a in chosen.items()
+    ]
+    OutgoingMail.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return list(
+        OutgoingMail.objects.filter(
+            dedupe_key__startswith=f"digest:{week}:", state=OutgoingMail.State.QUEUED
+        ).values_list("pk", flat=True)
+    )

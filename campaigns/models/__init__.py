@@ -1,8 +1,10 @@
 """The campaign app's data, one module per subject; everything is importable from here."""
 
+from .calendar import DayOff
 from .campaign import Campaign
 from .flags import FLAG_ACTOR, UNIT_FLAG_KINDS, Actor, DeadlineEngineRun, Flag, FlagKind
 from .mail import OutgoingMail
+from .members import CampaignMembers
 from .reports import (
     ImplementationPlan,
     Incident,
@@ -19,7 +21,9 @@ __all__ = [
     "UNIT_FLAG_KINDS",
     "Actor",
     "Campaign",
+    "CampaignMembers",
     "CompletionRollup",
+    "DayOff",
     "DeadlineEngineRun",
     "Flag",
     "FlagKind",

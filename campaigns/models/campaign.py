@@ -1,8 +1,12 @@
 """The campaign: one year's thematic study, with every deadline and threshold its rules use."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -70,7 +74,35 @@ class Campaign(models.Model):
         default=default_reminder_days,
         help_text=_("Units that have not met a deadline are reminded this many days before it."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    deadlines_on_working_days = models.BooleanField(
+        _("deadlines on working days"),
+        default=True,
+        help_text=_(
+            "A deadline that falls on a weekend, a public holiday or a day off added by the "
+            "district office moves to the next working day."
+        ),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "Two active campaigns cannot overlap in dates; the pages show the one under way."
+        ),
+    )
+    # When the member counts the campaign is judged on were taken (CampaignMembers), and by whom
+    # (empty for the demo's): set by the services in campaigns.setup, never typed.
+    members_taken_at = models.DateTimeField(
+        _("member counts taken at"), null=True, blank=True, editable=False
+    )
+    members_taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("member counts taken by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("campaign")
@@ -92,3 +124,61 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.short_title
+
+    def deadline_fields(self) -> list[str]:
+        """Every date of the campaign other than its first and last day: the deadlines."""
+        return [
+            field.name
+            for field in self._meta.concrete_fields
+            if isinstance(field, models.DateField)
+            and not isinstance(field, models.DateTimeField)
+            and field.name not in ("starts_on", "ends_on")
+        ]
+
+    def clean(self) -> None:
+        """Dates in order, deadlines inside the campaign, and no other active campaign on the
+        same days: pages and digests pick the campaign under way by date, so two active ones
+        over the same days would make "the current campaign" a guess."""
+        super().clean()
+        start, end = self.starts_on, self.ends_on
+        if start is None or end is None:
+            return
+        errors: dict[str, str] = {}
+        if end < start:
+            errors["ends_on"] = gettext("The campaign cannot end before it starts (%(start)s).") % {
+                "start": _day(start)
+            }
+        elif self.year and start.year != self.year:
+            errors["starts_on"] = gettext("The campaign must start in its own year, %(year)s.") % {
+                "year": self.year
+            }
+        else:
+            for name in self.deadline_fields():
+                day = getattr(self, name)
+                if day is not None and not start <= day <= end:
+                    errors[name] = gettext(
+                        "The deadline must fall within the campaign, from %(start)s to %(end)s."
+                    ) % {"start": _day(start), "end": _day(end)}
+        if not errors and self.is_active:
+            other = (
+                Campaign.objects.filter(is_active=True, starts_on__lte=end, ends_on__gte=start)
+                .exclude(pk=self.pk)
+                .order_by("starts_on")
+                .first()
+            )
+            if other is not None:
+                errors["starts_on"] = gettext(
+                    "These dates overlap those of “%(other)s” (%(start)s to %(end)s), which is "
+                    "active too; only one campaign can be active at a time. Change the dates or "
+                    "make one of them inactive."
+                ) % {
+                    "other": other.short_title,
+                    "start": _day(other.starts_on),
+                    "end": _day(other.ends_on),
+                }
+        if errors:
+            raise ValidationError(errors)
+
+
+def _day(day) -> str:
+    return formats.date_format(day, "d/m/Y")

@@ -7,12 +7,14 @@ from datetime import date
 
 from django import forms
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from dongda.text import nfc
 
 from ..models import Campaign, ImplementationPlan, Incident, PropagandaActivity, StudySession
+from ..selectors import campaign_member_count
 from .evidence import EvidenceField
 
 # Django's own messages that its Vietnamese catalogue leaves untranslated; listed here so that
@@ -180,12 +182,17 @@ class StudySessionForm(EvidenceFormMixin, ReportForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.pk and not self.is_bound:
-            self.initial.setdefault("members_expected", self.unit.member_count or None)
+            self.initial.setdefault("members_expected", self.unit_members or None)
+
+    @cached_property
+    def unit_members(self) -> int:
+        """The member count the campaign judges the unit on: the bound of members expected."""
+        return campaign_member_count(campaign=self.campaign, unit=self.unit)
 
     def clean(self):
         cleaned = super().clean()
         expected, attendees = cleaned.get("members_expected"), cleaned.get("attendees")
-        members = self.unit.member_count
+        members = self.unit_members
         if expected is not None and expected > members:
             self.add_error(
                 "members_expected",
