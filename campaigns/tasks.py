@@ -67,6 +67,16 @@ def send_outgoing_mail(mail_id: int) -> str:
     return outgoing_mail_send(mail_id=mail_id)
 
 
+@shared_task(name="campaigns.tasks.enqueue_outgoing_mail", **RETRY, **LIMITS)
+def enqueue_outgoing_mail(mail_ids: list[int]) -> int:
+    """Hands a large batch of rows to the send task from a worker, so that the web request
+    that wrote them (a spreadsheet import creating thousands of accounts) publishes one
+    message instead of thousands."""
+    for pk in mail_ids:
+        send_outgoing_mail.delay(pk)
+    return len(mail_ids)
+
+
 @shared_task(name="campaigns.tasks.sweep_outgoing_mail", **LIMITS)
 def sweep_outgoing_mail() -> int:
     stuck = outgoing_mail_sweep()

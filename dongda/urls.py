@@ -16,6 +16,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("accounts/", include("units.account_urls")),
     path("language/", switch_language, name="switch_language"),
+    path("import/units/", include("units.import_urls")),
     path("", include("campaigns.urls")),
     prefix_default_language=True,
 )

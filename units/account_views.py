@@ -33,6 +33,25 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The page an invitation links to: a new person chooses their password, once. Django's
+    password-reset token does the work: it is bound to the (unusable) password, so it stops
+    working the moment a password is set, and after PASSWORD_RESET_TIMEOUT."""
+
+    template_name = "registration/password_set.html"
+    post_reset_login = False
+
+    def get_success_url(self):
+        return reverse("login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request, _("Your password is set. Sign in with your sign-in name and it.")
+        )
+        return response
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User

@@ -7,6 +7,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from .models import Assignment, Unit, User
+from .signals import invitations_wanted
 
 
 class AssignmentInline(admin.TabularInline):
@@ -29,9 +30,26 @@ class UnitAdmin(SimpleHistoryAdmin, TreeAdmin, TabbedTranslationAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Language"), {"fields": ["language"]}))
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Language"), {"fields": ["language", "phone"]}))
     list_display = ["username", "first_name", "last_name", "email", "language", "is_active"]
     inlines = [AssignmentInline]
+    actions = ["send_invitation"]
+
+    @admin.action(description=_("Send a new invitation"))
+    def send_invitation(self, request, queryset):
+        """For someone whose invitation expired or was lost: a fresh link to choose a password.
+        Only people who have none yet (a link would not work for the others)."""
+        people = [
+            user.pk
+            for user in queryset.filter(is_active=True).exclude(email="")
+            if not user.has_usable_password()
+        ]
+        invitations_wanted.send(sender=User, user_ids=people, again=True)
+        self.message_user(
+            request,
+            _("Invitations queued for %(count)d people without a password.")
+            % {"count": len(people)},
+        )
 
 
 @admin.register(Assignment)

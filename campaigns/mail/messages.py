@@ -5,16 +5,21 @@ import email.policy
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from units.models import Assignment
 from units.tokens import unsubscribe_token
 
 from ..models import OutgoingMail
+from ..periods import Deadline
 from ..registry import kind_for_model
 from .digests import DigestContent, IsoWeek, digest_content
 
@@ -130,6 +135,36 @@ def _render_returned(mail: OutgoingMail, language: str) -> tuple[str, str, str] 
         return _render("campaigns/email/returned", context)
 
 
+def _render_invitation(mail: OutgoingMail, language: str) -> tuple[str, str, str] | None:
+    """A new account's e-mail: who added them, for which unit and role, their sign-in name and
+    a one-time link to choose a password. None once they have a password (the link would not
+    work: the token is bound to the password, which is also what makes it single-use)."""
+    user = mail.recipient
+    if user.has_usable_password():
+        return None
+    assignments = list(
+        Assignment.objects.filter(user=user).select_related("unit").order_by("unit__path")
+    )
+    with translation.override(language):
+        link = reverse(
+            "password_set",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        context = {
+            "person": user,
+            "roles": [(a.get_role_display(), a.unit.name) for a in assignments],
+            "username": user.get_username(),
+            "set_url": absolute(link),
+            "login_url": absolute(reverse("login")),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "LANGUAGE_CODE": language,
+        }
+        return _render("campaigns/email/invitation", context)
+
+
 def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
     """None when there is nothing to send (an all-clear the recipient chose not to receive)."""
     user = mail.recipient
@@ -149,6 +184,11 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
         if rendered is None:
             return None
         subject, text, html = rendered
+    elif mail.kind == OutgoingMail.Kind.INVITATION:
+        rendered = _render_invitation(mail, language)
+        if rendered is None:
+            return None
+        subject, text, html = rendered
     elif mail.kind == OutgoingMail.Kind.REMINDER:
         with translation.override(language):
             context = {
@@ -157,6 +197,11 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
                 "campaign": mail.campaign,
                 "deadline_label": deadline_label(mail.params["deadline"]),
                 "due_on": date.fromisoformat(mail.params["due_on"]),
+                # Rows queued before deadlines moved off days off have no "set_on".
+                "deadline": Deadline(
+                    due_on=date.fromisoformat(mail.params["due_on"]),
+                    set_on=date.fromisoformat(mail.params.get("set_on", mail.params["due_on"])),
+                ),
                 "unit_url": absolute(reverse("units:detail", args=[mail.unit.code])),
                 "LANGUAGE_CODE": language,
             }

@@ -32,6 +32,9 @@ State = OutgoingMail.State
 # The task that sends one row (campaigns/tasks.py). Named, not imported: the tasks module wraps
 # this one, and CampaignsConfig.ready() registers it in every process.
 SEND_TASK = "campaigns.tasks.send_outgoing_mail"
+FAN_OUT_TASK = "campaigns.tasks.enqueue_outgoing_mail"
+# Above this many rows a request publishes one fan-out message rather than one per row.
+FAN_OUT_FROM = 50
 
 
 class TemporaryMailError(Exception):
@@ -46,6 +49,9 @@ def outgoing_mail_enqueue(*, mail_ids: list[int], broker_may_fail: bool = False)
 
     def enqueue() -> None:
         try:
+            if broker_may_fail and len(mail_ids) >= FAN_OUT_FROM:
+                app.tasks[FAN_OUT_TASK].delay(list(mail_ids))
+                return
             task = app.tasks[SEND_TASK]
             for pk in mail_ids:
                 task.delay(pk)
@@ -80,6 +86,29 @@ def returned_notice_queue(*, item: Model, campaign_id: int) -> list[int]:
         for user_id in recipients
     ]
     OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True)
+    pending = list(
+        OutgoingMail.objects.filter(
+            dedupe_key__in=[row.dedupe_key for row in rows], state=State.QUEUED
+        ).values_list("pk", flat=True)
+    )
+    outgoing_mail_enqueue(mail_ids=pending, broker_may_fail=True)
+    return pending
+
+
+def invitations_queue(*, user_ids: list[int], again: bool = False) -> list[int]:
+    """An e-mail to each new person with a one-time link to choose their password (Django's
+    password-reset token, made when the e-mail is rendered, so it is valid from the sending).
+    Queued once per account; `again` (a staff member asking to resend) queues a fresh one."""
+    stamp = f":{timezone.now():%Y%m%d%H%M%S%f}" if again else ""
+    rows = [
+        OutgoingMail(
+            kind=OutgoingMail.Kind.INVITATION,
+            dedupe_key=f"invitation:user:{user_id}{stamp}",
+            recipient_id=user_id,
+        )
+        for user_id in user_ids
+    ]
+    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     pending = list(
         OutgoingMail.objects.filter(
             dedupe_key__in=[row.dedupe_key for row in rows], state=State.QUEUED

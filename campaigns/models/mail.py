@@ -23,6 +23,7 @@ class OutgoingMail(models.Model):
         UNIT_DIGEST = "unit_digest", _("Unit digest")
         REMINDER = "reminder", _("Deadline reminder")
         RETURNED = "returned", _("Report returned for correction")
+        INVITATION = "invitation", _("Invitation to choose a password")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -39,8 +40,14 @@ class OutgoingMail(models.Model):
         related_name="outgoing_mail",
         verbose_name=_("recipient"),
     )
+    # Empty for an invitation, which belongs to no campaign.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="outgoing_mail", verbose_name=_("campaign")
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outgoing_mail",
+        verbose_name=_("campaign"),
     )
     unit = models.ForeignKey(
         Unit,

@@ -97,7 +97,7 @@ def test_queueing_a_week_writes_one_row_per_recipient_before_sending_anything(
     assert {(row.state, row.attempts, row.params["week"]) for row in by_user.values()} == {
         (State.QUEUED, 0, "2024-W15")
     }
-    assert by_user["vanphong"].dedupe_key == f"digest:cd2024:2024-W15:user:{recipients[0].pk}"
+    assert by_user["vanphong"].dedupe_key == f"digest:2024-W15:user:{recipients[0].pk}"
     assert mail.outbox == []
 
 
@@ -422,3 +422,30 @@ def test_two_beat_ticks_at_once_queue_each_digest_once(recipients):
     assert sorted(first) == sorted(second)
     assert OutgoingMail.objects.count() == len(recipients)
     assert len(set(OutgoingMail.objects.values_list("recipient_id", flat=True))) == len(recipients)
+
+
+def test_a_large_batch_of_invitations_is_handed_over_in_one_message_and_all_are_sent(
+    db, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    """An import creating thousands of accounts must not publish thousands of messages from the
+    web request: past FAN_OUT_FROM rows the request publishes one, and the worker fans out."""
+    from campaigns.mail import outbox
+
+    people = []
+    for number in range(outbox.FAN_OUT_FROM + 5):
+        person = UserFactory(email=f"moi{number:03d}@example.vn")
+        person.set_unusable_password()
+        person.save()
+        people.append(person.pk)
+    published = []
+    fan_out = eager_celery.tasks[outbox.FAN_OUT_TASK]
+    original = fan_out.delay
+    monkeypatch.setattr(fan_out, "delay", lambda *a, **k: published.append(a) or original(*a, **k))
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = outbox.invitations_queue(user_ids=people)
+    assert len(published) == 1 and sorted(published[0][0]) == sorted(queued)
+    assert OutgoingMail.objects.filter(state=State.SENT).count() == len(people)
+    assert len(mail.outbox) == len(people)
+    # Queued once per account: asking again without `again` queues nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.invitations_queue(user_ids=people) == []
