@@ -85,12 +85,20 @@ def returned_notice_queue(*, item: Model, campaign_id: int) -> list[int]:
         )
         for user_id in recipients
     ]
-    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True)
-    pending = list(
-        OutgoingMail.objects.filter(
-            dedupe_key__in=[row.dedupe_key for row in rows], state=State.QUEUED
+    return _write_and_enqueue(rows)
+
+
+def _write_and_enqueue(rows: list[OutgoingMail]) -> list[int]:
+    """Writes the rows a request owes (those whose key exists already are left alone) and hands
+    the ones still queued to the senders once the request's transaction commits. The broker
+    being down must not fail the request: the sweeper sends them later."""
+    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    keys = [row.dedupe_key for row in rows]
+    pending: list[int] = []
+    for start in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
+        pending += OutgoingMail.objects.filter(
+            dedupe_key__in=keys[start : start + 500], state=State.QUEUED
         ).values_list("pk", flat=True)
-    )
     outgoing_mail_enqueue(mail_ids=pending, broker_may_fail=True)
     return pending
 
@@ -108,14 +116,7 @@ def invitations_queue(*, user_ids: list[int], again: bool = False) -> list[int]:
         )
         for user_id in user_ids
     ]
-    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    pending = list(
-        OutgoingMail.objects.filter(
-            dedupe_key__in=[row.dedupe_key for row in rows], state=State.QUEUED
-        ).values_list("pk", flat=True)
-    )
-    outgoing_mail_enqueue(mail_ids=pending, broker_may_fail=True)
-    return pending
+    return _write_and_enqueue(rows)
 
 
 def outgoing_mail_claim(*, mail_id: int) -> OutgoingMail | None:
