@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from campaigns.demo.common import ACCEPTED, STREETS, SUBMITTED, DemoContext, ascii_text, bulk
+from campaigns.models import search_title_of
 from units.models import Unit
 from units.models import UnitKind as K
 
@@ -101,6 +102,8 @@ TASK_COMMENT = "Nhiệm vụ chưa có chỉ tiêu định lượng cụ thể; 
 def tasks_and_reports(demo: DemoContext) -> dict[str, int]:
     # A list, not a generator: the progress reports need the tasks' primary keys.
     tasks = [t for unit in demo.reporting for t in _tasks(demo, unit)]
+    for task in tasks:  # bulk_create skips save(), which folds the title for the queue's search
+        task.search_title = search_title_of(task)
     BreakthroughTask.objects.bulk_create(tasks, batch_size=2000)
     reports = bulk(ProgressReport, (r for t in tasks for r in _reports(demo, t)))
     return {"breakthrough tasks": len(tasks), "progress reports": reports}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
-from .models import FLAG_ACTOR, Actor, Campaign, Flag
+from .models import FLAG_ACTOR, Actor, Campaign, Flag, awaits_committee
 from .registry import FlagRule, flag_rules, report_kinds
 
 
@@ -83,5 +83,9 @@ def describe_flags(
             else str(flag.get_kind_display())
         )
         actor = FLAG_ACTOR.get(flag.kind, Actor.UNIT)
+        if actor == Actor.DISTRICT and item is not None and awaits_committee(item, campaign):
+            # Two-level review: a review that is late while the item still waits for its
+            # committee is the committee's delay (the overdue day restarts when it passes on).
+            actor = Actor.COMMITTEE
         texts.append(FlagText(flag, text, actor, str(Actor(actor).label)))
     return texts

@@ -120,6 +120,8 @@ class Route:
     answers: tuple[int, ...] = (200,)
 
 
+QUEUE_FILTERS = {"kind": "sessions", "state": "overdue", "age": "7", "q": "chi bo", "page": "2"}
+
 ROUTES: dict[str, Route] = {
     "home": Route(SELF_HOME, ("GET",)),
     "profile": Route(SELF_PROFILE, ("GET", "POST")),
@@ -128,8 +130,13 @@ ROUTES: dict[str, Route] = {
     "campaigns:dashboard": Route(SCOPED_PAGE, ("GET",), unit_in_query=True),
     "campaigns:units_table": Route(SCOPED_PAGE, ("GET",), unit_in_query=True),
     "campaigns:export_units": Route(SCOPED_PAGE, ("GET",), unit_in_query=True),
-    "campaigns:review_queue": Route(STAFF_PAGE, ("GET",)),
-    "campaigns:export_review_queue": Route(STAFF_PAGE, ("GET",)),
+    # The queue's filters narrow a scoped read; ?unit=<code> reads as the committee filter (a
+    # code that is no committee in scope filters nothing). Committees' own queues (two-level
+    # review, off here) are walked in tests/campaigns/reporting/test_two_level_review.py.
+    "campaigns:review_queue": Route(STAFF_PAGE, ("GET",), query=QUEUE_FILTERS, unit_in_query=True),
+    "campaigns:export_review_queue": Route(
+        STAFF_PAGE, ("GET",), query=QUEUE_FILTERS, unit_in_query=True
+    ),
     "campaigns:digest_preview": Route(
         STAFF_PAGE, ("GET",), query={"week": "2024-W21"}, unit_in_query=True
     ),

@@ -179,20 +179,29 @@ def review_queue_sheet(entries) -> tuple[list[tuple[str, int]], Iterator[list]]:
         (_("Committee"), 34),
         (_("Rule"), 8),
         (_("Report"), 24),
+        (_("Review overdue from"), 16),
+        (_("Times returned"), 10),
+        (_("Passed to the district at"), 18),
         (_("Title"), 60),
     ]
 
+    def moment(value):
+        return timezone.localtime(value).replace(tzinfo=None) if value else None
+
     def generate() -> Iterator[list]:
         for entry in entries:
-            submitted = entry.submitted_at
+            item = entry.item
             yield [
-                timezone.localtime(submitted).replace(tzinfo=None) if submitted else None,
-                entry.item.unit.code,
-                entry.item.unit.name,
-                getattr(entry.item.unit, "committee_name", ""),
+                moment(entry.submitted_at),
+                item.unit.code,
+                item.unit.name,
+                getattr(item.unit, "committee_name", ""),
                 entry.kind.rule,
                 str(entry.kind.label),
-                str(entry.item),
+                item.review_overdue_from,
+                item.return_count,
+                moment(item.passed_at),
+                str(item),
             ]
 
     return header, generate()

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from units.models import REPORTING_KINDS
@@ -26,7 +26,7 @@ from ..engine.run import figures_as_of, last_engine_failure, last_engine_run
 from ..engine.status import FLAG_COLUMNS
 from ..periods import deadline, short_date
 from ..registry import report_kinds
-from ..reporting.selectors import review_queue as queue_for
+from ..reporting import queue
 from ..selectors import current_campaign
 from . import exports
 from .selectors import (
@@ -287,41 +287,105 @@ def export_units(request, extension: str):
         )
 
 
-def _staff_queue(request):
-    if not user_scope(request.user).is_staff_reviewer:
-        raise PermissionDenied
-    _scope, root = _scope_and_root(request)
+def _queue_request(request):
+    """The campaign, the reviewer's level (the district office's queue, or a committee's with
+    two-level review) and the filters from the query string; 403 for anyone who reviews nothing.
+    `?unit=<code>` (the older drill-down link) reads as the committee filter."""
     campaign = current_campaign()
+    scope = user_scope(request.user)
     if campaign is None:
-        return None, root, [], {}
-    entries, counts = queue_for(user=request.user, campaign=campaign, root=root, limit=5000)
-    return campaign, root, entries, counts
+        if not scope.is_staff_reviewer:
+            raise PermissionDenied
+        return None, queue.DISTRICT, queue.parse_filters(request.GET)
+    level = queue.queue_level(request.user, campaign)
+    if level is None:
+        raise PermissionDenied
+    filters = queue.parse_filters(request.GET)
+    if not filters.committee and request.GET.get("unit"):
+        data = request.GET.copy()
+        data["committee"] = request.GET["unit"]
+        filters = queue.parse_filters(data)
+    return campaign, level, filters
 
 
 @require_GET
 @login_required
 def review_queue(request):
-    """Everything units have submitted and the district has not yet reviewed, oldest first."""
-    campaign, root, entries, counts = _staff_queue(request)
-    return render(
-        request,
-        "campaigns/review_queue.html",
-        {
-            "campaign": campaign,
-            "root": root,
-            "entries": entries[:200],
-            "count_rows": [(kind, counts.get(slug, 0)) for slug, kind in report_kinds().items()],
-            "total": sum(counts.values()),
-        },
-    )
+    """What waits for the person's review, most overdue first, a page at a time: filters by
+    committee, kind, state, age and a search that ignores diacritics; each row links to the item
+    with the filter in `?next=`, so that a decision opens the next item of the same filter."""
+    campaign, level, filters = _queue_request(request)
+    context = {"campaign": campaign, "level": level}
+    if campaign is not None:
+        page = queue.review_queue(
+            user=request.user, campaign=campaign, filters=filters, level=level
+        )
+        here = reverse("campaigns:review_queue")
+        query = queue.filters_query(page.filters)
+        context |= {
+            "queue": page,
+            "kinds": report_kinds(),
+            "state_labels": queue_state_labels(level),
+            "age_labels": QUEUE_AGE_LABELS,
+            "back": f"{here}?{query}" if query else here,
+            "export_query": queue.filters_query(page.filters, page=1),
+            "kind_chips": [
+                (
+                    kind,
+                    page.kind_counts.get(slug, 0),
+                    queue.filters_query(page.filters, kind=slug, page=1),
+                )
+                for slug, kind in report_kinds().items()
+            ],
+            "all_kinds_query": queue.filters_query(page.filters, kind="", page=1),
+            "state_chips": [
+                (
+                    state,
+                    queue_state_labels(level)[state],
+                    page.state_counts.get(state, 0),
+                    queue.filters_query(page.filters, state=state, page=1),
+                )
+                for state in page.state_counts
+            ],
+            "previous_query": queue.filters_query(page.filters, page=page.page - 1),
+            "next_query": queue.filters_query(page.filters, page=page.page + 1),
+            "today": timezone.localdate(),
+        }
+    return render(request, "campaigns/review_queue.html", context)
+
+
+def queue_state_labels(level: str) -> dict[str, str]:
+    return {
+        "": _("Waiting for the district office")
+        if level == queue.DISTRICT
+        else _("Waiting for your committee"),
+        queue.NEW: _("Sent for the first time"),
+        queue.RESUBMITTED: _("Corrected and resubmitted"),
+        queue.OVERDUE: _("Overdue for review"),
+        queue.AT_COMMITTEE: _("Still with the committees"),
+    }
+
+
+QUEUE_AGE_LABELS = {
+    "": pgettext_lazy("queue age", "Any age"),
+    "3": pgettext_lazy("queue age", "Waiting over 3 days"),
+    "7": pgettext_lazy("queue age", "Waiting over 7 days"),
+    "30": pgettext_lazy("queue age", "Waiting over 30 days"),
+}
 
 
 @require_GET
 @login_required
 def export_review_queue(request, extension: str):
-    _campaign, root, entries, _counts = _staff_queue(request)
-    header, data = exports.review_queue_sheet(entries)
-    filename = _export_name("cho-duyet", "review-queue", extension, root)
+    """The queue's whole filter (every page) as a spreadsheet or CSV, streamed."""
+    campaign, level, filters = _queue_request(request)
+    rows = (
+        queue.review_queue_rows(user=request.user, campaign=campaign, filters=filters, level=level)
+        if campaign is not None
+        else iter(())
+    )
+    header, data = exports.review_queue_sheet(rows)
+    filename = _export_name("cho-duyet", "review-queue", extension, None)
     if extension == "csv":
         return exports.csv_response(filename=filename, header=header, rows=data)
     return exports.xlsx_response(

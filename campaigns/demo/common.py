@@ -14,7 +14,7 @@ from django.db.models import Model
 from units.models import REPORTING_KINDS, Unit
 from units.models import UnitKind as K
 
-from ..models import Campaign, ReviewStatus
+from ..models import Campaign, Reviewable, ReviewStatus, search_title_of
 from ..periods import review_overdue_from
 
 BATCH = 2000
@@ -91,6 +91,9 @@ def bulk(model: type[Model], rows: Iterable[Model]) -> int:
     """bulk_create from a generator, a batch at a time, so 100,000 units never hold every row."""
     count = 0
     for batch in itertools.batched(rows, BATCH):
+        for row in batch:
+            if isinstance(row, Reviewable):  # bulk_create skips save(), which folds the title
+                row.search_title = search_title_of(row)
         model.objects.bulk_create(batch)
         count += len(batch)
     return count

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from dongda.text import fold
 from units.models import Unit
 
 from .campaign import Campaign
@@ -45,6 +46,28 @@ class Reviewable(models.Model):
         _("review overdue from"), null=True, blank=True, editable=False
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    # Two-level review (`Campaign.two_level_review`): when the unit's committee (its ancestor
+    # right under the district) passed the item on to the district office, and who did. Empty
+    # while the item waits for its committee; cleared again on every submission, so a corrected
+    # item goes through both levels again.
+    passed_at = models.DateTimeField(
+        _("passed to the district at"), null=True, blank=True, editable=False
+    )
+    passed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("passed to the district by"),
+    )
+    # How many times the item came back to the unit: the queue tells a corrected resubmission
+    # from a first one without reading the history.
+    return_count = models.PositiveIntegerField(_("times returned"), default=0, editable=False)
+    # Accent-free, lower-case copy of the item's title (`search_title_of`), so the queue's search
+    # is one indexed-column LIKE in the database instead of folding every row in Python.
+    search_title = models.CharField(max_length=255, blank=True, editable=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -71,10 +94,72 @@ class Reviewable(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        # Normalisation only, as `Unit.save` does for names; rows written with bulk_create get
+        # theirs from `search_title_of` too (campaigns.demo) or from migration 0006.
+        self.search_title = search_title_of(self)
+        super().save(*args, **kwargs)
+
     @property
     def is_editable_by_unit(self) -> bool:
         """A unit may change what it has not sent for review, or what came back to it."""
         return self.status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+
+
+#: The depth of a committee in the unit tree: the units right under the district (depth 1).
+#: With two-level review, an item of a unit below one (a cell of a ward) waits for that
+#: committee first; an item of a committee itself, or of a unit directly under the district,
+#: has no committee above it and goes straight to the district office.
+COMMITTEE_DEPTH = 2
+
+
+def awaiting_committee_q(prefix: str = "") -> Q:
+    """Items still waiting for their committee's review (the campaign's `two_level_review` is
+    the caller's to check); `prefix` points at the item from another model."""
+    return Q(
+        **{
+            f"{prefix}status": ReviewStatus.SUBMITTED,
+            f"{prefix}passed_at__isnull": True,
+            f"{prefix}unit__depth__gt": COMMITTEE_DEPTH,
+        }
+    )
+
+
+def awaits_committee(item, campaign: Campaign) -> bool:
+    """Whether `item` (its unit read) waits for its committee's review now, rather than the
+    district office's: the same test as `awaiting_committee_q`, on one item."""
+    return (
+        campaign.two_level_review
+        and item.status == ReviewStatus.SUBMITTED
+        and item.passed_at is None
+        and item.unit.depth > COMMITTEE_DEPTH
+    )
+
+
+def committee_path(unit: Unit) -> str | None:
+    """The path of the committee that reviews `unit`'s items first (None: none, see
+    COMMITTEE_DEPTH)."""
+    if unit.depth <= COMMITTEE_DEPTH:
+        return None
+    return unit.path[: COMMITTEE_DEPTH * Unit.steplen]
+
+
+#: The fields that name an item, in the order they are joined for the queue's search: each kind
+#: has one or two of them (an incident's or a task's title, a new model's name, a plan's number
+#: and programme, a session's presenter).
+SEARCH_TITLE_FIELDS = ("title", "name", "number", "programme", "presenter")
+
+
+def search_title_of(item) -> str:
+    """The folded text the review queue searches an item's title in (besides its unit's name)."""
+    parts: list[str] = []
+    for name in SEARCH_TITLE_FIELDS:
+        # A translated title (an incident's) is found in either language.
+        for attr in (f"{name}_vi", f"{name}_en", name):
+            value = str(getattr(item, attr, "") or "")
+            if value and value not in parts:
+                parts.append(value)
+    return fold(" ".join(parts))[:255]
 
 
 def evidence_path(instance, filename: str) -> str:

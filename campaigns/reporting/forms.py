@@ -340,6 +340,19 @@ class ReviewForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args, committee: bool = False, **kwargs):
+        """`committee`: the first level of two-level review, whose "accept" passes the report
+        on to the district office."""
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].help_text = _(
+            "Needed when you return the report; optional when you accept it."
+        )
+        if committee:
+            self.fields["decision"].choices = [
+                (self.ACCEPT, _("Accept and pass on to the district office")),
+                (self.RETURN, _("Return to the cell for correction")),
+            ]
+
     def clean(self):
         cleaned = super().clean()
         cleaned["comment"] = nfc((cleaned.get("comment") or "").strip())

@@ -1,20 +1,28 @@
 """Reads for the report pages: one item (always inside a unit the person may see), its history,
-and the review queue. Each read is a fixed number of queries, however many reports exist."""
+and the review queue (`campaigns.reporting.queue`, importable from here). Each read is a fixed
+number of queries, however many reports exist."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import models
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from units.models import Unit, User
-from units.selectors import attach_committee_names, visible_units
 
-from ..models import Campaign, ReviewStatus
-from ..registry import ReportKind, report_kinds
+from ..registry import ReportKind
+from .queue import (
+    QueueEntry,
+    QueueFilters,
+    QueuePage,
+    committee_review_backlog,
+    review_queue,
+    review_queue_next,
+    review_queue_rows,
+)
 
 # Bookkeeping columns a person does not need to see in "what changed". Links (unit, campaign,
 # a parent item, people) and files are left out too: files show under their own names.
@@ -26,7 +34,10 @@ HIDDEN_IN_HISTORY = {
     "updated_at",
     "submitted_at",
     "reviewed_at",
-    "review_comment",  # shown once, as the review step's comment
+    "review_comment",
+    "passed_at",
+    "return_count",
+    "search_title",  # shown once, as the review step's comment
 }
 
 
@@ -91,6 +102,11 @@ class HistoryEntry:
     action: str
     changes: list[Change]
     comment: str
+    reason: str = ""
+
+
+#: The history's review steps, each shown with the reviewer's comment.
+REVIEW_STEPS = ("returned", "reopened", "accepted", "passed", "committee_returned")
 
 
 def _action_label(reason: str | None) -> str:
@@ -101,6 +117,8 @@ def _action_label(reason: str | None) -> str:
         "accepted": _("Accepted"),
         "returned": _("Returned for correction"),
         "reopened": _("Reopened by the district"),
+        "passed": _("Passed to the district by the committee"),
+        "committee_returned": _("Returned by the committee for correction"),
     }.get(reason or "", _("Changed"))
 
 
@@ -149,7 +167,7 @@ def report_history(item: Model, *, limit: int = 30) -> list[HistoryEntry]:
                     )
                 )
         reason = record.history_change_reason
-        comment = record.review_comment if reason in ("returned", "reopened", "accepted") else ""
+        comment = record.review_comment if reason in REVIEW_STEPS else ""
         entries.append(
             HistoryEntry(
                 when=record.history_date,
@@ -157,46 +175,18 @@ def report_history(item: Model, *, limit: int = 30) -> list[HistoryEntry]:
                 action=_action_label(reason),
                 changes=changes,
                 comment=comment,
+                reason=reason or "",
             )
         )
     return entries
 
 
-@dataclass(frozen=True)
-class QueueEntry:
-    kind: ReportKind
-    item: Model
-
-    @property
-    def submitted_at(self) -> datetime:
-        return self.item.submitted_at
-
-
-def review_queue(
-    *, user: User, campaign: Campaign, root: Unit | None = None, limit: int = 200
-) -> tuple[list[QueueEntry], dict[str, int]]:
-    """Everything awaiting review in the person's scope (within `root`'s subtree when given),
-    oldest first, with counts per kind. One query per kind for the rows and one per kind for
-    the count: a fixed dozen."""
-    units = visible_units(user)
-    if root is not None:
-        units = units.filter(path__startswith=root.path)
-    units = units.values("pk")
-    entries: list[QueueEntry] = []
-    counts: dict[str, int] = {}
-    for kind in report_kinds().values():
-        waiting = kind.of_campaign(campaign).filter(status=ReviewStatus.SUBMITTED, unit__in=units)
-        if kind.parent:
-            waiting = waiting.select_related(
-                "unit", kind.parent_field, f"{kind.parent_field}__campaign"
-            )
-        else:
-            waiting = waiting.select_related("unit")
-        counts[kind.slug] = waiting.aggregate(n=Count("pk"))["n"]
-        entries += [
-            QueueEntry(kind, item) for item in waiting.order_by("submitted_at", "pk")[:limit]
-        ]
-    entries.sort(key=lambda entry: (entry.submitted_at, entry.kind.slug, entry.item.pk))
-    entries = entries[:limit]
-    attach_committee_names(entry.item.unit for entry in entries)
-    return entries, counts
+__all__ = [
+    "QueueEntry",
+    "QueueFilters",
+    "QueuePage",
+    "committee_review_backlog",
+    "review_queue",
+    "review_queue_next",
+    "review_queue_rows",
+]

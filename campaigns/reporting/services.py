@@ -19,7 +19,7 @@ from units.models import Unit, User
 from ..engine.flags import flags_sync
 from ..engine.status import refresh_unit_status
 from ..mail.outbox import returned_notice_queue
-from ..models import Campaign, ReviewStatus
+from ..models import Campaign, ReviewStatus, awaits_committee
 from ..periods import review_overdue_from
 from ..registry import kind_of
 
@@ -145,6 +145,9 @@ def report_submit(*, item: Model, user: User, expected_version: int) -> Model:
     campaign = Campaign.objects.get(pk=kind_of(current).campaign_id_of(current))
     current.status = ReviewStatus.SUBMITTED
     current.submitted_at = timezone.now()
+    # Every submission starts at the first level again: a corrected item is checked anew.
+    current.passed_at = None
+    current.passed_by = None
     current.review_overdue_from = review_overdue_from(current.submitted_at, campaign.review_days)
     current._change_reason = "submitted"
     current.save()
@@ -156,21 +159,60 @@ def report_submit(*, item: Model, user: User, expected_version: int) -> Model:
 def report_review(
     *, item: Model, reviewer: User, accept: bool, comment: str, expected_version: int
 ) -> Model:
-    """Accepts a submitted item, or returns it with a comment. Returning also reopens an
-    accepted item (that is how staff unlock one). The unit's secretaries are told by e-mail, in
-    their own language, when something comes back to them."""
+    """The district office's decision: accepts a submitted item, or returns it with a comment.
+    Returning also reopens an accepted item (that is how staff unlock one). With two-level
+    review the district accepts only what the unit's committee passed on (or what has no
+    committee), but may return anything. The unit's secretaries are told by e-mail, in their
+    own language, when something comes back to them."""
     allowed = (
         (ReviewStatus.SUBMITTED,) if accept else (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
     )
     current = _claim(item, expected_version=expected_version, allowed=allowed)
+    campaign = Campaign.objects.get(pk=kind_of(current).campaign_id_of(current))
+    if accept and awaits_committee(current, campaign):
+        raise ReportStateError(current)  # rolls the version back with the transaction
     reopened = current.status == ReviewStatus.ACCEPTED
+    reason = "accepted" if accept else ("reopened" if reopened else "returned")
+    return _decide(current, reviewer=reviewer, accept=accept, comment=comment, reason=reason)
+
+
+def _decide(current: Model, *, reviewer: User, accept: bool, comment: str, reason: str) -> Model:
     current.status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
     current.review_comment = comment
     current.reviewed_at = timezone.now()
     current.reviewed_by = reviewer
-    current._change_reason = "accepted" if accept else ("reopened" if reopened else "returned")
+    if not accept:
+        current.return_count += 1
+    current._change_reason = reason
     current.save()
     _refresh_status_of(current)
     if not accept:
         returned_notice_queue(item=current, campaign_id=kind_of(current).campaign_id_of(current))
+    return current
+
+
+@transaction.atomic
+def report_committee_review(
+    *, item: Model, reviewer: User, accept: bool, comment: str, expected_version: int
+) -> Model:
+    """The first level of two-level review (`Campaign.two_level_review`), by the unit's
+    committee: "accept" passes the item on to the district office (it stays submitted, and its
+    review time starts again for the district's step), "return" sends it back to the unit with
+    a comment, as the district's return does. Who may do it (the committee's secretary or
+    clerk) is the view's to check; that the item waits for a committee is checked here."""
+    current = _claim(item, expected_version=expected_version, allowed=(ReviewStatus.SUBMITTED,))
+    campaign = Campaign.objects.get(pk=kind_of(current).campaign_id_of(current))
+    if not awaits_committee(current, campaign):
+        raise ReportStateError(current)
+    if not accept:
+        return _decide(
+            current, reviewer=reviewer, accept=False, comment=comment, reason="committee_returned"
+        )
+    current.passed_at = timezone.now()
+    current.passed_by = reviewer
+    current.review_comment = comment
+    current.review_overdue_from = review_overdue_from(current.passed_at, campaign.review_days)
+    current._change_reason = "passed"
+    current.save()
+    _refresh_status_of(current)
     return current

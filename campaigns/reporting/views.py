@@ -3,7 +3,8 @@
 Every view starts from the unit in the URL, fetched through the person's scope (404 outside it),
 and every item is fetched inside that unit: another unit's id gives 404 whatever the URL says.
 Writing is for the unit's own secretary or clerk (403 for others in scope), reviewing for the
-district office staff. The unit and campaign of a new item come from the URL, never the form.
+district office staff and, with two-level review, first for the secretary or clerk of the
+committee above the unit. The unit and campaign of a new item come from the URL, never the form.
 """
 
 import copy
@@ -12,19 +13,21 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from units.models import REPORTING_KINDS
-from units.selectors import get_visible_unit, user_scope
+from units.selectors import attach_committee_names, get_visible_unit, user_scope
 
-from ..models import ReviewStatus
+from ..models import Campaign, ReviewStatus, awaits_committee
 from ..registry import ReportKind, child_kinds, report_kind
 from ..selectors import current_campaign
+from . import queue
 from .evidence import content_type_of
 from .forms import ReviewForm, VersionForm
 from .selectors import (
@@ -37,6 +40,7 @@ from .services import (
     DuplicateReport,
     EditConflict,
     ReportStateError,
+    report_committee_review,
     report_create,
     report_review,
     report_submit,
@@ -236,28 +240,83 @@ def _not_editable_message(item) -> str:
 def report_detail(request, code: str, kind: ReportKind, pk: int):
     unit = get_visible_unit(request.user, code)
     item = get_unit_report(kind, unit, pk)
-    return _render_detail(request, kind, unit, item)
+    return _render_detail(
+        request, kind, unit, item, next_url=_queue_link(request, request.GET.get("next"))
+    )
 
 
-def _render_detail(request, kind, unit, item, *, review_form=None, status=200):
+def _campaign_of(kind: ReportKind, item) -> Campaign:
+    parent = _parent_of(kind, item)
+    return parent.campaign if parent is not None else item.campaign
+
+
+def _review_level(request, kind: ReportKind, item) -> str | None:
+    """Who the person reviews `item` as: the district office (any submitted or accepted item;
+    with two-level review it may accept only what its committee passed on, and return
+    anything), the item's committee (its secretary or clerk, while the item waits for it), or
+    not at all."""
+    if user_scope(request.user).is_staff_reviewer:
+        if item.status in (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED):
+            return queue.DISTRICT
+        return None
+    if awaits_committee(item, _campaign_of(kind, item)) and queue.can_committee_review(
+        request.user, item
+    ):
+        return queue.COMMITTEE
+    return None
+
+
+def _committee_name(unit) -> str:
+    attach_committee_names([unit])
+    return unit.committee_name
+
+
+def _queue_link(request, value: str | None) -> str:
+    """`value` if it is this site's review queue (with its filters), else "": the `next` a
+    reviewer carries from the queue to each item and back."""
+    if not value or not url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    path, _sep, _query = value.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return ""
+    return value if match.view_name == "campaigns:review_queue" else ""
+
+
+def _render_detail(request, kind, unit, item, *, review_form=None, status=200, next_url=""):
     scope = user_scope(request.user)
     can_write = scope.can_report_for(unit)
-    can_review = scope.is_staff_reviewer and item.status in (
-        ReviewStatus.SUBMITTED,
-        ReviewStatus.ACCEPTED,
-    )
+    review_level = _review_level(request, kind, item)
+    can_review = review_level is not None
+    at_committee = awaits_committee(item, _campaign_of(kind, item))
     if can_review and review_form is None:
-        review_form = ReviewForm(initial={"version": item.version})
+        review_form = ReviewForm(
+            initial={"version": item.version}, committee=review_level == queue.COMMITTEE
+        )
+    history = report_history(item)
     context = {
         "kind": kind,
         "unit": unit,
         "item": item,
         "details": _details(kind, item),
-        "history": report_history(item),
+        "history": history,
         "can_edit": can_write and item.is_editable_by_unit,
         "can_submit": can_write and item.is_editable_by_unit,
         "can_review": can_review,
+        "review_level": review_level,
+        # The district may return an item still with its committee, not accept it.
+        "return_only": item.status == ReviewStatus.ACCEPTED
+        or (review_level == queue.DISTRICT and at_committee),
+        "at_committee": at_committee,
+        "committee_name": _committee_name(unit) if at_committee else "",
+        "returned_by_committee": item.status == ReviewStatus.RETURNED
+        and next((e.reason for e in history if e.reason), "") == "committee_returned",
         "review_form": review_form if can_review else None,
+        "next_url": next_url if can_review else "",
+        "queue_url": next_url or "",
         "file_name": getattr(item, kind.file_name_field, "") if kind.file_field else "",
         "has_file": bool(kind.file_field and getattr(item, kind.file_field)),
         "parent": _parent_of(kind, item),
@@ -316,16 +375,35 @@ def report_submit_view(request, code: str, kind: ReportKind, pk: int):
 @login_required
 @require_POST
 def report_review_view(request, code: str, kind: ReportKind, pk: int):
+    """A review decision, by the district office or (two-level review) the item's committee.
+    With `next` (the queue and its filters) the next item of the same filter opens."""
     unit = get_visible_unit(request.user, code)
-    if not user_scope(request.user).is_staff_reviewer:
+    # The gate comes before the item (403 before 404, whatever the id): the district office
+    # reviews everywhere, a committee's secretary or clerk only below their committee, and only
+    # with two-level review on.
+    staff = user_scope(request.user).is_staff_reviewer
+    campaign = current_campaign()
+    if not staff and not (
+        campaign is not None
+        and campaign.two_level_review
+        and queue.can_committee_review_unit(request.user, unit)
+    ):
         raise PermissionDenied
     item = get_unit_report(kind, unit, pk)
-    form = ReviewForm(request.POST)
+    # A reviewer whose decision comes too late (the item moved on) is told so below.
+    level = _review_level(request, kind, item) or (queue.DISTRICT if staff else queue.COMMITTEE)
+    if level == queue.COMMITTEE and not _campaign_of(kind, item).two_level_review:
+        raise PermissionDenied
+    next_url = _queue_link(request, request.POST.get("next"))
+    form = ReviewForm(request.POST, committee=level == queue.COMMITTEE)
     if not form.is_valid():
-        return _render_detail(request, kind, unit, item, review_form=form, status=400)
+        return _render_detail(
+            request, kind, unit, item, review_form=form, status=400, next_url=next_url
+        )
     accept = form.cleaned_data["decision"] == ReviewForm.ACCEPT
+    decide = report_committee_review if level == queue.COMMITTEE else report_review
     try:
-        report_review(
+        decide(
             item=item,
             reviewer=request.user,
             accept=accept,
@@ -340,14 +418,54 @@ def report_review_view(request, code: str, kind: ReportKind, pk: int):
                 "review again."
             ),
         )
-    except ReportStateError:
-        messages.error(request, _("This report is not waiting for review any more."))
-    else:
-        if accept:
-            messages.success(request, _("Accepted."))
+        return redirect(_with_next(item_url(kind, unit, item), next_url))
+    except ReportStateError as wrong_state:
+        if level == queue.DISTRICT and awaits_committee(
+            wrong_state.current, _campaign_of(kind, item)
+        ):
+            messages.error(
+                request,
+                _(
+                    "This report still waits for its committee's review: the district office "
+                    "can return it, and accept it once the committee has passed it on."
+                ),
+            )
         else:
-            messages.success(request, _("Returned to the unit with your comment."))
+            messages.error(request, _("This report is not waiting for review any more."))
+        return redirect(_with_next(item_url(kind, unit, item), next_url))
+    if level == queue.COMMITTEE:
+        done = _("Passed on to the district office.") if accept else None
+    else:
+        done = _("Accepted.") if accept else None
+    messages.success(request, done or _("Returned to the unit with your comment."))
+    if next_url:
+        return _next_in_queue(request, level, next_url, item)
     return redirect(item_url(kind, unit, item))
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{QueryDict.fromkeys(['next'], next_url).urlencode()}" if next_url else url
+
+
+def _next_in_queue(request, level: str, next_url: str, decided):
+    """Opens the first item of the queue's filter (carried in `next_url`), or goes back to the
+    queue when nothing is left in it."""
+    campaign = current_campaign()
+    _path, _sep, query = next_url.partition("?")
+    filters = queue.parse_filters(QueryDict(query))
+    following = (
+        queue.review_queue_next(
+            user=request.user, campaign=campaign, filters=filters, level=level, after=decided
+        )
+        if campaign is not None
+        else None
+    )
+    if following is None:
+        messages.info(request, _("Nothing else waits for review in this filter."))
+        return redirect(next_url)
+    return redirect(
+        _with_next(item_url(following.kind, following.item.unit, following.item), next_url)
+    )
 
 
 @login_required

@@ -86,6 +86,8 @@ TEXT = {
         "changes_saved": "Đã lưu thay đổi.",
         "returned_heading": "Văn phòng Quận ủy trả lại để sửa:",
         "nothing_waiting": "Không có báo cáo nào chờ duyệt.",
+        "accepted": "Đã chấp nhận.",
+        "returned": "Đã trả lại đơn vị kèm ý kiến của đồng chí.",
     },
     "en": {
         "record_session": "Record a study session",
@@ -135,6 +137,8 @@ TEXT = {
         "changes_saved": "Your changes are saved.",
         "returned_heading": "Returned by the district office for correction:",
         "nothing_waiting": "Nothing is waiting for review.",
+        "accepted": "Accepted.",
+        "returned": "Returned to the unit with your comment.",
     },
 }
 
@@ -184,14 +188,15 @@ def fill_session(page: Page, t: dict, *, attendees: str, minutes) -> None:
 
 
 def review(page: Page, t: dict, *, kind_label: str, accept: bool, comment: str = "") -> None:
-    """From the review queue: opens the waiting item of that kind and records the decision."""
+    """From the review queue: opens the waiting item of that kind and records the decision
+    (after which the next item of the queue opens, or the queue once nothing is left)."""
     row = page.get_by_role("row").filter(has_text=f"{kind_label}:")
     click_and_wait(page, row.get_by_role("link", name=t["review"], exact=True))
     page.get_by_role("radio", name=t["accept"] if accept else t["return"], exact=True).check()
     if comment:
         field(page, t["comment"]).fill(comment)
     click_and_wait(page, page.get_by_role("button", name=t["record_decision"], exact=True))
-    expect(status_of(page)).to_have_attribute("data-status", "accepted" if accept else "returned")
+    expect(page.get_by_text(t["accepted"] if accept else t["returned"])).to_be_visible()
 
 
 def go_to_queue(page: Page, t: dict) -> None:
@@ -351,7 +356,7 @@ def test_secretary_reports_and_district_reviews_one_return_and_resubmission(
     plan_row = stf.get_by_role("row").filter(has_text=f"{t['plan_kind']}:")
     expect(plan_row).to_contain_text(WRONG_PLAN_NUMBER)
     click_and_wait(stf, plan_row.get_by_role("link", name=t["review"], exact=True))
-    plan_url = stf.url
+    plan_url = stf.url.split("?")[0]  # opened from the queue: it carries the queue in ?next=
     expect(stf.get_by_role("heading", name=t["review"], exact=True)).to_be_visible()
     stf_phone.goto(plan_url)
     settle(stf_phone)
@@ -360,7 +365,10 @@ def test_secretary_reports_and_district_reviews_one_return_and_resubmission(
     stf.get_by_role("radio", name=t["return"], exact=True).check()
     field(stf, t["comment"]).fill(RETURN_COMMENT)
     click_and_wait(stf, stf.get_by_role("button", name=t["record_decision"], exact=True))
-    expect(status_of(stf)).to_have_attribute("data-status", "returned")
+    # The decision is recorded and the next item of the queue opens.
+    expect(stf.get_by_text(t["returned"])).to_be_visible()
+    assert stf.url != plan_url
+    assert ImplementationPlan.objects.get().status == ReviewStatus.RETURNED
 
     for kind_label in (t["session_kind"], t["task_kind"], t["report_kind"]):
         go_to_queue(stf, t)
