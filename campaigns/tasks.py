@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 
 from .engine.run import deadline_engine_run
-from .mail.digests import IsoWeek, digests_queue_week
+from .mail.digests import IsoWeek, digests_catch_up, digests_queue_week
 from .mail.outbox import (
     TemporaryMailError,
     outgoing_mail_enqueue,
@@ -38,7 +38,8 @@ RETRY = {"autoretry_for": (Exception,), "max_retries": 5, "retry_backoff": 60}
 
 @shared_task(name="campaigns.tasks.queue_weekly_digests", **RETRY, **LIMITS)
 def queue_weekly_digests(week: str | None = None) -> int:
-    iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
+    """Monday's job: the digests of the week that ended on Sunday (or of `week`)."""
+    iso_week = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     with transaction.atomic():
         pending = digests_queue_week(week=iso_week)
         outgoing_mail_enqueue(mail_ids=pending)
@@ -82,4 +83,8 @@ def sweep_outgoing_mail() -> int:
     stuck = outgoing_mail_sweep()
     for pk in stuck:
         send_outgoing_mail.delay(pk)
-    return len(stuck)
+    # A lost Monday: last week's digests queued now if nothing queued them.
+    with transaction.atomic():
+        caught_up = digests_catch_up()
+        outgoing_mail_enqueue(mail_ids=caught_up)
+    return len(stuck) + len(caught_up)

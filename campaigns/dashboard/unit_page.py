@@ -15,11 +15,12 @@ from units.models import REPORTING_KINDS, Unit
 
 from ..engine.study import study_state_of, units_with_study_progress
 from ..flagtexts import FlagText, describe_flags
-from ..models import Campaign, Flag, UnitStatus
+from ..models import COMMITTEE_DEPTH, Campaign, Flag, UnitStatus
 from ..registry import ChecklistItem, ReportKind, UnitFacts, report_kinds, rules
 from ..selectors import with_campaign_members
 
 ITEMS_PER_SECTION = 50
+ESCALATED_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class UnitPage:
     checklist: list[ChecklistItem]
     flags: list[FlagText]
     children: list[Unit]
+    #: A committee's page: its units' open flags raised to it (oldest first, at most
+    #: ESCALATED_LISTED).
+    escalated: list[FlagText]
 
 
 def unit_study(*, unit: Unit, campaign: Campaign) -> dict:
@@ -138,4 +142,25 @@ def unit_page(*, unit: Unit, campaign: Campaign, today: date) -> UnitPage:
         checklist=unit_checklist(facts=facts),
         flags=flags,
         children=child_units(unit=unit, campaign=campaign),
+        escalated=escalated_to_committee(unit=unit, campaign=campaign),
     )
+
+
+def escalated_to_committee(*, unit: Unit, campaign: Campaign) -> list[FlagText]:
+    """On a committee's page (a unit right under the district), the open flags of the units
+    below it that were raised to it (`campaigns.engine.flags.flags_escalate`). One query, and
+    one per kind of item the flags name; other units ask nothing."""
+    if unit.depth != COMMITTEE_DEPTH:
+        return []
+    raised = (
+        Flag.objects.filter(
+            campaign=campaign,
+            closed_at__isnull=True,
+            escalated_to_committee_on__isnull=False,
+            unit__path__startswith=unit.path,
+            unit__depth__gt=unit.depth,
+        )
+        .select_related("unit")
+        .order_by("opened_on", "unit__path", "pk")[:ESCALATED_LISTED]
+    )
+    return describe_flags(raised, campaign)

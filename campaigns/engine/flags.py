@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import CharField, DateField, F, QuerySet, Value
+from django.db.models import CharField, DateField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from units.models import REPORTING_KINDS, Unit
 
-from ..models import Campaign, Flag, FlagKind
+from ..models import COMMITTEE_DEPTH, UNIT_FLAG_KINDS, Campaign, Flag, FlagKind
 from ..registry import flag_rules
 
 NOTHING = ""
@@ -193,3 +194,42 @@ def flags_sync(
                     units=units,
                 )
     return opened, closed
+
+
+def escalating_kinds() -> list[str]:
+    """The flags that escalate: the unit's own (not the district office's review flags) that
+    stay open while the unit is behind (not history such as "study completed late")."""
+    history = {rule.kind for rule in flag_rules() if rule.history_only}
+    return [kind for kind in UNIT_FLAG_KINDS if kind not in history]
+
+
+def flags_escalate(*, campaign: Campaign, today: date) -> tuple[int, int]:
+    """Raises the unit flags open too long: to the unit's committee (its ancestor right under the
+    district) once open `escalate_to_committee_days`, to the Standing Committee once open
+    `escalate_to_standing_days`. One UPDATE per step, whatever the number of flags; returns how
+    many flags reached each step.
+
+    A step is dated the day the flag reached its age (opened_on + days), not the day of the run,
+    so a replay, a catch-up after days without a run and a live run write the same history; a
+    flag that was open on that day escalates even if it closed since (the engine was down). A
+    step already written is never written again: a digest announces it once. A unit directly
+    under the district (or the committee itself) has no committee between it and the district:
+    its flags skip the first step."""
+    steps = (
+        ("escalated_to_committee_on", campaign.escalate_to_committee_days, True),
+        ("escalated_to_standing_on", campaign.escalate_to_standing_days, False),
+    )
+    counts = []
+    for column, days, below_committee in steps:
+        reached = Cast(F("opened_on") + timedelta(days=days), DateField())
+        flags = Flag.objects.filter(
+            Q(closed_on__isnull=True) | Q(closed_on__gt=reached),
+            campaign=campaign,
+            kind__in=escalating_kinds(),
+            opened_on__lte=today - timedelta(days=days),
+            **{f"{column}__isnull": True},
+        )
+        if below_committee:
+            flags = flags.filter(unit__depth__gt=COMMITTEE_DEPTH)
+        counts.append(flags.update(**{column: reached}))
+    return counts[0], counts[1]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ..models import Campaign, DeadlineEngineRun
 from .asof import is_live
-from .flags import flags_sync
+from .flags import flags_escalate, flags_sync
 from .status import refresh_unit_status
 
 
@@ -24,6 +24,8 @@ def deadline_engine_run(*, today: date | None = None) -> DeadlineEngineRun:
         for campaign in Campaign.objects.filter(is_active=True, starts_on__lte=today):
             with transaction.atomic():
                 campaign_opened, campaign_closed = flags_sync(campaign=campaign, today=today)
+                # The flags open too long are raised up the tree, once per step.
+                flags_escalate(campaign=campaign, today=today)
                 # The flags just changed, and "stale" incidents age by the day: every unit's
                 # status row is rebuilt in the same transaction.
                 refresh_unit_status(campaign, today=today)
@@ -73,6 +75,7 @@ def figures_as_of(campaign, day: date | None) -> Iterator[None]:
         return
     with transaction.atomic():
         flags_sync(campaign=campaign, today=day)
+        flags_escalate(campaign=campaign, today=day)
         refresh_unit_status(campaign, today=day)
         yield
         transaction.set_rollback(True)

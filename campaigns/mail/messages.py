@@ -66,12 +66,23 @@ def _render(template_base: str, context: dict) -> tuple[str, str, str]:
 
 def digest_context(content: DigestContent, *, language: str) -> dict:
     with translation.override(language):
-        dashboard = absolute(reverse("campaigns:dashboard"))
+
+        def page_of(unit) -> str:
+            return absolute(reverse("units:detail", args=[unit.code]))
+
         for group in content.groups:
             for flag in group.flags:
-                flag.url = absolute(reverse("units:detail", args=[flag.unit.code]))
-        own = absolute(reverse("units:detail", args=[content.unit.code])) if content.unit else None
-    return {"content": content, "dashboard_url": dashboard, "unit_url": own}
+                flag.url = page_of(flag.unit)
+        for flag in content.escalated.flags if content.escalated else ():
+            flag.url = page_of(flag.unit)
+        for entry in content.units_to_call:
+            entry.url = page_of(entry.unit)
+        return {
+            "content": content,
+            "dashboard_url": absolute(reverse("campaigns:dashboard")),
+            "review_url": absolute(reverse("campaigns:review_queue")),
+            "unit_url": page_of(content.unit) if content.unit else None,
+        }
 
 
 def render_digest(
@@ -117,8 +128,14 @@ def _render_returned(mail: OutgoingMail, language: str) -> tuple[str, str, str] 
     item = kind.model.objects.filter(pk=mail.params.get("pk")).select_related("unit").first()
     if item is None or item.version != mail.params.get("version"):
         return None
+    # Under two-level review the unit's committee may be the one that returned it: the newest
+    # history row's reason says which level decided.
+    reason = item.history.order_by("-history_id").values_list(
+        "history_change_reason", flat=True
+    ).first()
     with translation.override(language):
         context = {
+            "by_committee": reason == "committee_returned",
             "item": item,
             "kind_label": str(kind.label),
             "unit": item.unit,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from units.selectors import get_visible_unit, user_scope
 
 from ..selectors import current_campaign
-from .digests import IsoWeek
+from .digests import IsoWeek, digest_day
 from .messages import render_digest
 from .outbox import failed_mail
 
@@ -26,15 +26,20 @@ def _staff_scope(request):
 
 
 def _preview(request):
-    campaign = current_campaign()
+    try:
+        week = (
+            IsoWeek.parse(request.GET["week"])
+            if request.GET.get("week")
+            else IsoWeek.last_complete()
+        )
+    except ValueError:
+        week = IsoWeek.last_complete()
+    # The campaign the week's digest is about, as the Monday job picks it.
+    campaign = current_campaign(digest_day(week))
     if campaign is None:
         raise Http404
     code = request.GET.get("unit", "").strip()
     unit = get_visible_unit(request.user, code) if code else None
-    try:
-        week = IsoWeek.parse(request.GET["week"]) if request.GET.get("week") else IsoWeek.current()
-    except ValueError:
-        week = IsoWeek.current()
     language = translation.get_language()
     _content, subject, text, html = render_digest(
         campaign=campaign, week=week, unit=unit, language=language
@@ -45,8 +50,9 @@ def _preview(request):
 @require_GET
 @login_required
 def digest_preview(request):
-    """District office staff see the digest a person would get this week, in the page's language,
-    and the e-mails that could not be delivered."""
+    """District office staff see the digest a person gets for a week (by default the week that
+    ended last Sunday, which went out this Monday), in the page's language, and the e-mails that
+    could not be delivered."""
     _staff_scope(request)
     campaign, unit, week, subject, text, _html = _preview(request)
     return render(

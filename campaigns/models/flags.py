@@ -55,6 +55,18 @@ class Flag(models.Model):
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Escalation, part of the flag's history: the day the flag had been open for the campaign's
+    # `escalate_to_committee_days` (raised to the unit's committee, the unit right under the
+    # district) and `escalate_to_standing_days` (raised to the Standing Committee). Set once by
+    # the deadline engine (`campaigns.engine.flags.flags_escalate`) and never again, so a digest
+    # announces each step once. Only the unit's own flags escalate; a unit with no committee
+    # between it and the district skips the first step.
+    escalated_to_committee_on = models.DateField(
+        _("escalated to the committee on"), null=True, blank=True
+    )
+    escalated_to_standing_on = models.DateField(
+        _("escalated to the Standing Committee on"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("flag")

@@ -30,6 +30,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, **options):
         self._ensure_port_free(host, port)
+        # Links in e-mails lead to this server, on whatever port it runs (unless SITE_URL says
+        # otherwise): for this process and, through the environment, for the worker.
+        site_url = os.environ.get("SITE_URL") or self._own_url(host, port)
+        os.environ["SITE_URL"] = settings.SITE_URL = site_url
         try:
             self._prepare()
         except KeyboardInterrupt:  # Ctrl-C before anything was started: nothing to stop
@@ -65,6 +69,13 @@ class Command(BaseCommand):
             call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         compile_catalogues()
         ensure_embedded_broker_folders()
+
+    @staticmethod
+    def _own_url(host: str, port: int) -> str:
+        # A server listening on every address is reached on this machine at 127.0.0.1.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        return f"http://{shown}:{port}"
 
     def _ensure_port_free(self, host: str, port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -9,19 +9,23 @@ from campaigns.models import OutgoingMail
 
 class Command(BaseCommand):
     help = (
-        "Send (or with --dry-run, print) the week's digests once, synchronously. A digest already "
-        "sent for that week and recipient is never sent again."
+        "Send (or with --dry-run, print) the digests for a week once, synchronously: the state at "
+        "the end of that week and what changed during it. A digest already sent for that week "
+        "and recipient is never sent again."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--week", help="ISO week like 2024-W15 (default: this week in Hanoi)")
+        parser.add_argument(
+            "--week",
+            help="ISO week like 2024-W15 (default: the week that ended last Sunday, in Hanoi)",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="print every digest; write and send nothing"
         )
 
     def handle(self, *args, week=None, dry_run=False, **options):
         try:
-            iso_week = IsoWeek.parse(week) if week else IsoWeek.current()
+            iso_week = IsoWeek.parse(week) if week else IsoWeek.last_complete()
         except ValueError as exc:
             raise CommandError(f"--week: {exc}") from None
         if dry_run:

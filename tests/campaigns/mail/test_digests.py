@@ -6,7 +6,7 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -22,13 +22,15 @@ from campaigns.mail.digests import IsoWeek, digest_content, digests_queue_week
 from campaigns.mail.messages import build_message, render_digest
 from campaigns.mail.outbox import outgoing_mail_send
 from campaigns.models import Flag, FlagKind, OutgoingMail
-from tests.factories import CampaignFactory, UnitFactory
+from campaigns.registry import report_kinds
+from tests.factories import CampaignFactory, UnitFactory, UserFactory, assign
 from tests.smtp import isolated_mail_settings  # noqa: F401 - autouse fixture
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-# Monday 08/07/2024: the week's window for deadlines runs to 21/07, and holds the due date of the
-# Q2 progress reports (30/06 + 10 grace days).
-WEEK = IsoWeek(2024, 28)
+# The week of 01/07 to 07/07/2024, whose digest goes out on Monday 08/07: its window for
+# deadlines runs from 08/07 to 21/07 and holds the due date of the Q2 progress reports (30/06 +
+# 10 grace days).
+WEEK = IsoWeek(2024, 27)
 MONDAY = date(2024, 7, 8)
 State = OutgoingMail.State
 
@@ -177,59 +179,43 @@ def test_digest_lists_ten_units_per_kind_oldest_first_but_counts_them_all(distri
     assert [f.unit.code for f in group.flags] == [f"p-kim-lien-t{d:02d}" for d in range(1, 11)]
 
 
-def test_last_week_counts_flags_opened_and_closed_between_the_two_mondays_in_hanoi(
+def test_the_weeks_movement_counts_flags_opened_and_closed_from_its_monday_to_its_sunday(
     district, campaign
 ):
-    week = IsoWeek(2024, 15)  # Monday 08/04; last week is 01/04 00:00 to 08/04 00:00 in Hanoi
+    """Week 15 is 08/04 to 14/04/2024. A flag counts by the days it opened and closed on (the
+    day its condition began, the day it cleared), whenever the engine wrote it."""
+    week = IsoWeek(2024, 15)
     cell, sibling = district.cell, district.sibling_cell
 
-    def opened_at(when, n, unit=cell):
-        flag(
-            campaign,
-            unit,
-            FlagKind.STALE_INCIDENT,
-            subject=f"incident:{n}",
-            opened_on=when.date(),
-            opened_at=when,
-        )
+    def opened(day, n, unit=cell):
+        flag(campaign, unit, FlagKind.STALE_INCIDENT, subject=f"incident:{n}", opened_on=day)
 
-    opened_at(hanoi(2024, 3, 31, 23, 59), 1)  # the week before last
-    opened_at(hanoi(2024, 4, 1, 0, 0), 2)  # counted
-    opened_at(hanoi(2024, 4, 7, 23, 59), 3)  # counted
-    opened_at(hanoi(2024, 4, 8, 0, 0), 4)  # this week
-    opened_at(hanoi(2024, 4, 3, 9, 0), 5, unit=district.sibling_ward)  # counted, other ward
+    opened(date(2024, 4, 7), 1)  # the Sunday before
+    opened(date(2024, 4, 8), 2)  # counted
+    opened(date(2024, 4, 14), 3)  # counted
+    opened(date(2024, 4, 15), 4)  # the next week
+    opened(date(2024, 4, 10), 5, unit=district.sibling_ward)  # counted, other ward
 
-    def closed_at(when, n, unit=cell):
+    def closed_on(day, n, unit=cell):
         flag(
             campaign,
             unit,
             FlagKind.REPORT_OVERDUE,
             subject=f"task:{n}",
-            opened_on=date(2024, 3, 1),
-            closed_on=when.astimezone(HANOI).date(),
-            closed_at=when,
-            opened_at=hanoi(2024, 3, 1, 6, 0),
+            **closed(date(2024, 3, 1), day),
         )
 
-    closed_at(hanoi(2024, 3, 31, 23, 59), 1)
-    closed_at(hanoi(2024, 4, 2, 6, 0), 2, unit=sibling)  # counted
-    closed_at(datetime(2024, 4, 7, 16, 59, tzinfo=UTC), 3)  # 23:59 Sunday in Hanoi: counted
-    closed_at(datetime(2024, 4, 7, 17, 30, tzinfo=UTC), 4)  # Sunday in UTC, Monday in Hanoi
+    closed_on(date(2024, 4, 7), 1)
+    closed_on(date(2024, 4, 9), 2, unit=sibling)  # counted
+    closed_on(date(2024, 4, 14), 3)  # counted
+    closed_on(date(2024, 4, 15), 4)
     # "Study late" is history, written opened and closed at once; it is not movement.
-    flag(
-        campaign,
-        sibling,
-        FlagKind.STUDY_LATE,
-        opened_on=date(2024, 4, 2),
-        closed_on=date(2024, 4, 2),
-        closed_at=hanoi(2024, 4, 2, 6, 0),
-        opened_at=hanoi(2024, 4, 2, 6, 0),
-    )
+    flag(campaign, sibling, FlagKind.STUDY_LATE, **closed(date(2024, 4, 9), date(2024, 4, 9)))
 
     district_digest = digest_content(campaign=campaign, week=week, unit=None)
-    assert (district_digest.opened_last_week, district_digest.closed_last_week) == (3, 2)
+    assert (district_digest.opened_in_week, district_digest.closed_in_week) == (3, 2)
     ward_digest = digest_content(campaign=campaign, week=week, unit=district.ward)
-    assert (ward_digest.opened_last_week, ward_digest.closed_last_week) == (2, 1)
+    assert (ward_digest.opened_in_week, ward_digest.closed_in_week) == (2, 1)
 
 
 def deadlines(content) -> list[tuple[date, str]]:
@@ -241,15 +227,17 @@ def test_deadlines_of_the_next_14_days_include_the_progress_report_due_date(flag
         content = digest_content(campaign=campaign, week=WEEK, unit=None)
     assert deadlines(content) == [(date(2024, 7, 10), "Báo cáo tiến độ Quý II/2024")]
     with translation.override("en"):
-        content = digest_content(campaign=campaign, week=IsoWeek(2024, 17), unit=None)
+        content = digest_content(campaign=campaign, week=IsoWeek(2024, 16), unit=None)
     assert deadlines(content) == [
         (date(2024, 4, 30), "Implementation plan"),
         (date(2024, 4, 30), "Key breakthrough task"),
     ]
 
 
-def test_deadline_on_the_monday_and_on_the_14th_day_are_listed_the_15th_day_is_not(district):
-    week = IsoWeek(2024, 15)  # Monday 08/04: the window is 08/04 to 21/04
+def test_deadline_on_the_monday_after_the_week_and_on_the_14th_day_are_listed_the_15th_is_not(
+    district,
+):
+    week = IsoWeek(2024, 14)  # 01/04 to 07/04: the window is 08/04 to 21/04
     campaign = CampaignFactory(
         code="cd-window",
         study_deadline=date(2024, 4, 8),
@@ -278,21 +266,39 @@ def test_digest_with_only_history_and_other_subtrees_flags_is_all_clear(district
     assert not digest_content(campaign=campaign, week=WEEK, unit=None).all_clear
 
 
-# Per digest: one count by kind, one short list per kind (five at most), one for the listed
-# units' parents, one for last week's movement, and for a unit digest one more for its subtree.
-# counts, a list per kind (five here), parents' names, the items the flags name (tasks and
-# incidents: one query each, however many flags), and last week's movement.
-DISTRICT_DIGEST_QUERIES = 1 + 5 + 1 + 2 + 1
-UNIT_DIGEST_QUERIES = DISTRICT_DIGEST_QUERIES + 1
+# Per digest, whatever the number of units and flags: one count by kind, one short list per kind
+# (five at most), the listed units' committees, the items the flags name (tasks and incidents: one
+# query each), the week's movement, and one query per report kind for what was accepted and
+# returned during the week.
+KINDS = len(report_kinds())
+FLAG_LISTS = 1 + 5 + 1 + 2 + 1 + KINDS
+# The district's agenda: the review backlog (a query per report kind); the units to call (how
+# many, which, their rows, their committees, their secretaries); the flags raised to the Standing
+# Committee (how many, which, their committees, the tasks and incidents they name) and how many
+# were raised to the committees.
+DISTRICT_DIGEST_QUERIES = FLAG_LISTS + KINDS + 5 + 5 + 1
+# A unit's: its subtree's ids; what it must still submit (its study figures and a query per kind
+# it records); for a committee, its units' flags raised to it (as above).
+UNIT_DIGEST_QUERIES = FLAG_LISTS + 1 + 1 + KINDS + 5
 
 
 def test_digest_query_count_is_pinned_and_does_not_grow_with_flagged_units(
     flagged, campaign, django_assert_max_num_queries
 ):
-    # Every kind present in both digests: the most lists a digest reads.
-    flag(campaign, flagged.cell, FlagKind.STUDY_OVERDUE)
+    # Every kind present in both digests: the most lists a digest reads; and some flags raised
+    # to the ward committee and to the Standing Committee.
+    flag(
+        campaign, flagged.cell, FlagKind.STUDY_OVERDUE, escalated_to_committee_on=date(2024, 5, 15)
+    )
     flag(campaign, flagged.cell, FlagKind.NO_BREAKTHROUGH)
-    flag(campaign, flagged.cell, FlagKind.REPORT_OVERDUE, subject="task:8/2024-01-01")
+    flag(
+        campaign,
+        flagged.cell,
+        FlagKind.REPORT_OVERDUE,
+        subject="task:8/2024-01-01",
+        escalated_to_committee_on=date(2024, 5, 15),
+        escalated_to_standing_on=date(2024, 5, 31),
+    )
 
     def digests() -> tuple[int, int]:
         with django_assert_max_num_queries(DISTRICT_DIGEST_QUERIES):
@@ -301,14 +307,23 @@ def test_digest_query_count_is_pinned_and_does_not_grow_with_flagged_units(
             ward_digest = digest_content(campaign=campaign, week=WEEK, unit=flagged.ward)
         with django_assert_max_num_queries(UNIT_DIGEST_QUERIES):
             render_digest(campaign=campaign, week=WEEK, unit=flagged.ward, language="vi")
+        assert district_digest.escalated.count and ward_digest.escalated.count
         return district_digest.open_total, ward_digest.open_total
 
     assert digests() == (10, 5)
     for n in range(50):
         unit = UnitFactory(parent=flagged.ward)
         for kind in (FlagKind.STUDY_OVERDUE, FlagKind.PLAN_MISSING, FlagKind.NO_BREAKTHROUGH):
-            flag(campaign, unit, kind)
-        flag(campaign, unit, FlagKind.STALE_INCIDENT, subject=f"incident:{100 + n}")
+            flag(campaign, unit, kind, escalated_to_committee_on=date(2024, 5, 15))
+        flag(
+            campaign,
+            unit,
+            FlagKind.STALE_INCIDENT,
+            subject=f"incident:{100 + n}",
+            escalated_to_committee_on=date(2024, 5, 15),
+            escalated_to_standing_on=date(2024, 5, 31),
+        )
+        assign(UserFactory(phone=f"0912 000 {n:03d}"), unit)
     assert digests() == (10 + 200, 5 + 200)
 
 
@@ -331,7 +346,7 @@ def recipients(flagged, staff, staff_en, ward_secretary, sibling_secretary):
 
 
 def queued_message(user, week: IsoWeek = WEEK):
-    digests_queue_week(week=week, today=week.monday)
+    digests_queue_week(week=week, today=week.sunday + timedelta(days=1))
     row = OutgoingMail.objects.select_related("recipient", "campaign", "unit").get(recipient=user)
     return build_message(row)
 
@@ -365,7 +380,10 @@ ENGLISH_UI = [
     "Implementation plan",
     "Progress report",
     "Stale incident",
-    "Last week",
+    "During the week",
+    "What the office",
+    "Units to call",
+    "Escalated",
     "opened",
     "Deadlines",
     "since",
@@ -384,9 +402,9 @@ ENGLISH_UI = [
 
 def test_district_digest_reads_in_vietnamese_for_a_vietnamese_reader(recipients, staff):
     subject, text, html = parts(queued_message(staff))
-    assert subject == "[Chuyên đề năm 2024] tuần 2024-W28, 7 cảnh báo đang mở"
+    assert subject == "[Chuyên đề năm 2024] tuần 27, 01/07–07/07/2024: 7 cảnh báo đang mở"
     for expected in (
-        "Thư tổng hợp toàn quận, tuần 2024-W28",
+        "Thư tổng hợp toàn quận, tuần 27, 01/07–07/07/2024",
         "Cảnh báo đang mở, nghiêm trọng nhất trước:",
         "Quá hạn học tập: 1",
         "Chưa có kế hoạch triển khai: 3",
@@ -394,7 +412,8 @@ def test_district_digest_reads_in_vietnamese_for_a_vietnamese_reader(recipients,
         "Vụ việc tồn đọng: 2",
         "Chi bộ Tổ dân phố số 1 · Đảng bộ phường Kim Liên (từ 01/05/2024)",
         "Đảng bộ phường Văn Miếu",
-        "Tuần trước: 0 cảnh báo mới, 0 cảnh báo đã đóng.",
+        "Trong tuần: 0 cảnh báo mới, 0 cảnh báo đã đóng; 0 báo cáo "
+        "được duyệt, 0 báo cáo bị trả lại.",
         "10/07/2024: Báo cáo tiến độ Quý II/2024",
     ):
         assert expected in text, expected
@@ -412,15 +431,16 @@ def test_district_digest_reads_in_vietnamese_for_a_vietnamese_reader(recipients,
 def test_unit_digest_reads_in_english_for_an_english_reader(recipients, sibling_secretary):
     subject, text, html = parts(queued_message(sibling_secretary))
     assert (
-        subject
-        == "[2024 thematic study] Van Mieu Ward Party Committee: week 2024-W28, 5 open flags"
+        subject == "[2024 thematic study] Van Mieu Ward Party Committee · week "
+        "27, 1–7 Jul 2024: 5 open flags"
     )
     for expected in (
-        "Weekly digest of Van Mieu Ward Party Committee and the units below it, week 2024-W28",
+        "Weekly digest of Van Mieu Ward Party Committee and the "
+        "units below it, week 27, 1–7 Jul 2024",
         "Open flags, worst first:",
         "Implementation plan missing: 2",
         "Residential Area No. 2 Party Cell · Van Mieu Ward Party Committee (since 01/05/2024)",
-        "Last week: 0 flags opened, 0 closed.",
+        "During the week: flags opened 0, closed 0; reports accepted 0, returned 0.",
         "10/07/2024: Progress reports for Q2 2024",
     ):
         assert expected in text, expected
@@ -437,9 +457,13 @@ def test_unit_digest_reads_in_english_for_an_english_reader(recipients, sibling_
 def test_unit_name_keeps_its_diacritics_in_a_vietnamese_unit_digest(recipients, ward_secretary):
     subject, text, html = parts(queued_message(ward_secretary))
     assert subject == (
-        "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên: tuần 2024-W28, 2 cảnh báo đang mở"
+        "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên · tuần 27, "
+        "01/07–07/07/2024: 2 cảnh báo đang mở"
     )
-    assert "Thư tổng hợp tuần 2024-W28 của Đảng bộ phường Kim Liên và các đơn vị trực thuộc" in text
+    assert (
+        "Thư tổng hợp tuần 27, 01/07–07/07/2024 của Đảng bộ phường "
+        "Kim Liên và các đơn vị trực thuộc" in text
+    )
     assert "Chi bộ Tổ dân phố số 1" in visible_text(html)
     assert "Văn Miếu" not in text  # the sibling ward's flags stay out
 
@@ -558,7 +582,8 @@ def test_reader_with_nothing_open_gets_a_short_all_clear_by_default(
     with_email(ward_secretary)
     subject, text, html = parts(queued_message(ward_secretary))
     assert (
-        subject == "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên: tuần 2024-W28, không có cảnh báo"
+        subject == "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên · tuần 27, "
+        "01/07–07/07/2024: không có cảnh báo"
     )
     assert "Không có cảnh báo nào: tất cả đơn vị đều đúng tiến độ." in text
     assert "Không có cảnh báo nào" in visible_text(html)
@@ -569,25 +594,25 @@ def test_reader_with_nothing_open_gets_a_short_all_clear_by_default(
 
 def test_send_digests_dry_run_prints_both_languages_and_writes_nothing(recipients):
     out = StringIO()
-    call_command("send_digests", "--week", "2024-W28", "--dry-run", stdout=out)
+    call_command("send_digests", "--week", "2024-W27", "--dry-run", stdout=out)
     printed = out.getvalue()
     assert "--- vanphong <vanphong@dongda.test> [vi]" in printed
-    assert "Subject: [Chuyên đề năm 2024] tuần 2024-W28, 7 cảnh báo đang mở" in printed
+    assert "Subject: [Chuyên đề năm 2024] tuần 27, 01/07–07/07/2024: 7 cảnh báo đang mở" in printed
     assert "Cảnh báo đang mở, nghiêm trọng nhất trước:" in printed
     assert "--- staff-en <staff-en@dongda.test> [en]" in printed
-    assert "Subject: [2024 thematic study] week 2024-W28, 7 open flags" in printed
+    assert "Subject: [2024 thematic study] week 27, 1–7 Jul 2024: 7 open flags" in printed
     assert "Open flags, worst first:" in printed
-    assert printed.rstrip().endswith("4 digests for 2024-W28 (dry run: nothing sent)")
+    assert printed.rstrip().endswith("4 digests for 2024-W27 (dry run: nothing sent)")
     assert OutgoingMail.objects.count() == 0
     assert mail.outbox == []
 
 
 def test_send_digests_twice_sends_each_recipient_exactly_once(recipients):
     first, second = StringIO(), StringIO()
-    call_command("send_digests", "--week", "2024-W28", stdout=first)
-    call_command("send_digests", "--week", "2024-W28", stdout=second)
-    assert first.getvalue().strip() == "digests for 2024-W28: 4 sent"
-    assert second.getvalue().strip() == "digests for 2024-W28: nothing to send"
+    call_command("send_digests", "--week", "2024-W27", stdout=first)
+    call_command("send_digests", "--week", "2024-W27", stdout=second)
+    assert first.getvalue().strip() == "digests for 2024-W27: 4 sent"
+    assert second.getvalue().strip() == "digests for 2024-W27: nothing to send"
     assert Counter(m.to[0] for m in mail.outbox) == {u.email: 1 for u in recipients}
     assert set(OutgoingMail.objects.values_list("state", flat=True)) == {State.SENT}
 
@@ -595,7 +620,7 @@ def test_send_digests_twice_sends_each_recipient_exactly_once(recipients):
 def test_send_digests_without_week_sends_the_current_hanoi_week(recipients):
     with time_machine.travel(datetime(2024, 7, 7, 17, 30, tzinfo=UTC), tick=False):
         call_command("send_digests", stdout=StringIO())
-    assert set(OutgoingMail.objects.values_list("params__week", flat=True)) == {"2024-W28"}
+    assert set(OutgoingMail.objects.values_list("params__week", flat=True)) == {"2024-W27"}
     assert len(mail.outbox) == 4
 
 
@@ -614,30 +639,31 @@ PREVIEW_HTML = "/{lang}/dashboard/digest/email.html"
 
 def test_staff_preview_shows_the_district_digest_in_the_page_language(client, flagged, staff):
     client.force_login(staff)
-    vi = client.get(PREVIEW.format(lang="vi"), {"week": "2024-W28"})
+    vi = client.get(PREVIEW.format(lang="vi"), {"week": "2024-W27"})
     assert vi.status_code == 200
-    assert "[Chuyên đề năm 2024] tuần 2024-W28, 7 cảnh báo đang mở" in vi.text
+    assert "[Chuyên đề năm 2024] tuần 27, 01/07–07/07/2024: 7 cảnh báo đang mở" in vi.text
     assert "Cảnh báo đang mở, nghiêm trọng nhất trước:" in vi.text
-    en = client.get(PREVIEW.format(lang="en"), {"week": "2024-W28"})
+    en = client.get(PREVIEW.format(lang="en"), {"week": "2024-W27"})
     assert en.status_code == 200
-    assert "[2024 thematic study] week 2024-W28, 7 open flags" in en.text
+    assert "[2024 thematic study] week 27, 1–7 Jul 2024: 7 open flags" in en.text
 
 
 def test_staff_preview_of_a_unit_digest(client, flagged, staff):
     client.force_login(staff)
-    response = client.get(PREVIEW.format(lang="vi"), {"week": "2024-W28", "unit": "p-kim-lien"})
+    response = client.get(PREVIEW.format(lang="vi"), {"week": "2024-W27", "unit": "p-kim-lien"})
     assert response.status_code == 200
-    assert "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên: tuần 2024-W28, 2 cảnh báo đang mở" in (
-        response.text
+    assert (
+        "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên · tuần 27, "
+        "01/07–07/07/2024: 2 cảnh báo đang mở" in (response.text)
     )
 
 
 def test_staff_preview_frame_is_the_html_part_with_no_scripts_allowed(client, flagged, staff):
     client.force_login(staff)
-    response = client.get(PREVIEW_HTML.format(lang="vi"), {"week": "2024-W28"})
+    response = client.get(PREVIEW_HTML.format(lang="vi"), {"week": "2024-W27"})
     assert response.status_code == 200
     assert response.text.startswith("<!doctype html>")
-    assert "Thư tổng hợp toàn quận, tuần 2024-W28" in response.text
+    assert "Thư tổng hợp toàn quận, tuần 27, 01/07–07/07/2024" in response.text
     assert "default-src 'none'" in response["Content-Security-Policy"]
     assert "script-src" not in response["Content-Security-Policy"]
 

@@ -138,7 +138,7 @@ def test_vietnamese_digest_arrives_once_per_reader_with_parts_that_decode_intact
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     for part in (text, html):
-        assert "Thư tổng hợp toàn quận, tuần 2024-W28" in part
+        assert "Thư tổng hợp toàn quận, tuần 28, 08/07–14/07/2024" in part
         assert "Cảnh báo đang mở, nghiêm trọng nhất trước:" in part
         assert "Chi bộ Tổ dân phố số 1" in part
         assert "Đảng bộ phường Văn Miếu" in part
@@ -150,10 +150,11 @@ def test_vietnamese_digest_arrives_once_per_reader_with_parts_that_decode_intact
 @pytest.mark.parametrize(
     ("reader", "subject"),
     [
-        ("staff", "[Chuyên đề năm 2024] tuần 2024-W28, 3 cảnh báo đang mở"),
+        ("staff", "[Chuyên đề năm 2024] tuần 28, 08/07–14/07/2024: 3 cảnh báo đang mở"),
         (
             "ward_secretary",
-            "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên: tuần 2024-W28, 1 cảnh báo đang mở",
+            "[Chuyên đề năm 2024] Đảng bộ phường Kim Liên · tuần 28, "
+            "08/07–14/07/2024: 1 cảnh báo đang mở",
         ),
     ],
     ids=["district", "ward"],
@@ -172,7 +173,7 @@ def test_english_digest_arrives_in_english(readers, sibling_secretary, mail_via_
     send_digests()
     (message,) = mail_via_smtp.messages_to(sibling_secretary.email)
     assert message["Subject"] == (
-        "[2024 thematic study] Van Mieu Ward Party Committee: week 2024-W28, 2 open flags"
+        "[2024 thematic study] Van Mieu Ward Party Committee · week 28, 8–14 Jul 2024: 2 open flags"
     )
     text = message.get_body(("plain",)).get_content()
     assert "Weekly digest of Van Mieu Ward Party Committee and the units below it" in text
@@ -454,9 +455,12 @@ def test_worker_sends_the_weekly_digests_end_to_end(
     assert smtp_server.per_recipient() == everyone_once(readers)
     assert set(OutgoingMail.objects.values_list("state", flat=True)) == {State.SENT}
     (message,) = smtp_server.messages_to(staff_en.email)
-    assert message["Subject"] == "[2024 thematic study] week 2024-W28, 3 open flags"
+    assert message["Subject"] == "[2024 thematic study] week 28, 8–14 Jul 2024: 3 open flags"
     (message,) = smtp_server.messages_to(staff.email)
-    assert "Thư tổng hợp toàn quận, tuần 2024-W28" in message.get_body(("plain",)).get_content()
+    assert (
+        "Thư tổng hợp toàn quận, tuần 28, 08/07–14/07/2024"
+        in message.get_body(("plain",)).get_content()
+    )
 
 
 @slow
