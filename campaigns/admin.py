@@ -268,7 +268,38 @@ class FlagAdmin(admin.ModelAdmin):
 
 @admin.register(DeadlineEngineRun)
 class DeadlineEngineRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "finished_at", "as_of", "opened", "closed"]
+    """A read-only log of the engine's runs. Its columns are named here, in both languages: the
+    model's fields carry no verbose names (adding them is a migration for no other gain)."""
+
+    list_display = ["started", "finished", "day", "flags_opened", "flags_closed"]
+    fields = readonly_fields = [*list_display, "failure"]
+
+    def has_add_permission(self, request):
+        return False  # runs are the engine's to record
+
+    @admin.display(description=_("Started at"), ordering="started_at")
+    def started(self, run):
+        return run.started_at
+
+    @admin.display(description=_("Finished at"), ordering="finished_at")
+    def finished(self, run):
+        return run.finished_at
+
+    @admin.display(description=_("As of"), ordering="as_of")
+    def day(self, run):
+        return run.as_of
+
+    @admin.display(description=_("Flags opened"))
+    def flags_opened(self, run):
+        return run.opened
+
+    @admin.display(description=_("Flags closed"))
+    def flags_closed(self, run):
+        return run.closed
+
+    @admin.display(description=_("Error"))
+    def failure(self, run):
+        return run.error
 
 
 @admin.register(OutgoingMail)

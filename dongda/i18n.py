@@ -50,16 +50,19 @@ def fill_english_catalogue() -> int:
         for entry in catalogue:
             if entry.obsolete:
                 continue
+            # Always the msgid itself: a "fuzzy" guess by msgmerge may carry another entry's
+            # placeholders (msgfmt then refuses the whole catalogue).
             if entry.msgid_plural:
-                if not all(entry.msgstr_plural.values()):
-                    entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+                wanted = {0: entry.msgid, 1: entry.msgid_plural}
+                if entry.msgstr_plural != wanted:
+                    entry.msgstr_plural = wanted
                     filled += 1
-            elif not entry.msgstr:
+            elif entry.msgstr != entry.msgid:
                 entry.msgstr = entry.msgid
                 filled += 1
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-                entry.msgstr = entry.msgid
+            entry.previous_msgid = entry.previous_msgid_plural = None
         catalogue.metadata_is_fuzzy = False
         catalogue.save()
     return filled

@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "treebeard",
     "simple_history",
-    "axes",
+    "dongda.apps.AxesConfig",  # django-axes, named in both languages in the admin
     "units",
     "campaigns",
     "breakthroughs",
@@ -225,6 +225,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The schedule is fixed in code (django-celery-beat does not support Django 6.1); the deadlines it
 # checks are campaign data. Times are CELERY_TIMEZONE, i.e. Hanoi.
+# The hour (Hanoi, on Monday) from which the sweeper queues last week's digests itself if the
+# Monday 07:00 job has not (`campaigns.mail.digests.digests_catch_up`).
+DIGEST_CATCH_UP_HOUR = env_int("DIGEST_CATCH_UP_HOUR", 9, minimum=0)
+if DIGEST_CATCH_UP_HOUR > 23:
+    raise ImproperlyConfigured(f"DIGEST_CATCH_UP_HOUR must be 0 to 23, got {DIGEST_CATCH_UP_HOUR}")
 CELERY_BEAT_SCHEDULE = {
     # Open and close flags for the day, before anyone opens the dashboard.
     "deadline-engine-daily": {
@@ -236,12 +241,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.queue_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
-    # The weekly digest, Monday morning; the outbox makes a second tick harmless.
+    # The weekly digest of the week that ended on Sunday, Monday morning; the outbox makes a
+    # second tick harmless.
     "weekly-digests": {
         "task": "campaigns.tasks.queue_weekly_digests",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
-    # Hand out again what was queued but never sent (a lost message, a worker killed mid-send).
+    # Hand out again what was queued but never sent (a lost message, a worker killed mid-send),
+    # and from Monday DIGEST_CATCH_UP_HOUR on, queue last week's digests if the Monday job was
+    # lost.
     "outbox-sweeper": {
         "task": "campaigns.tasks.sweep_outgoing_mail",
         "schedule": crontab(minute="*/10"),

@@ -4,9 +4,16 @@ health check outside it. This module is the roof of the layering: it may name ev
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.engine.views import healthz
 from units.views import switch_language
+
+# Django's defaults ("Django administration", "Django site admin") name the framework, not the
+# district; lazy, so each request shows them in its own language.
+admin.site.site_header = _("Thematic study tracker: administration")
+admin.site.site_title = _("Administration")
+admin.site.index_title = _("Data and accounts")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

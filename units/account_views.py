@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,13 @@ from .tokens import user_for_unsubscribe_token
 
 
 class LoginView(auth_views.LoginView):
-    """After sign-in the person lands in the language they chose last time."""
+    """After sign-in the person lands in the language of the page they signed in on.
+
+    The sign-in page always has a language prefix, and it is the language the person was just
+    reading (the one they followed a link in, chose with the switcher, or got from their
+    browser's preference at /): the next page keeps it, and so does the cookie that / and the
+    admin follow. The language saved on the profile is the language of the person's e-mails; it
+    does not override a page they chose to read in the other language."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -23,13 +29,17 @@ class LoginView(auth_views.LoginView):
     def get_success_url(self):
         url = self.get_redirect_url()
         if url:
-            return url
-        with translation.override(self.request.user.language):
-            return reverse("home")
+            # ?next= keeps the language of the page that asked for a sign-in, even after the
+            # person switched the sign-in page to the other one.
+            language = translation.get_language()
+            # translate_url resolves the path in the active language: the one of its prefix.
+            with translation.override(translation.get_language_from_path(url) or language):
+                return translate_url(url, language)
+        return reverse("home")  # in the active language: the sign-in page's
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        response.set_cookie("dongda_language", self.request.user.language, samesite="Lax")
+        response.set_cookie("dongda_language", translation.get_language(), samesite="Lax")
         return response
 
 

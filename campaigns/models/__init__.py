@@ -6,17 +6,23 @@ from .flags import FLAG_ACTOR, UNIT_FLAG_KINDS, Actor, DeadlineEngineRun, Flag, 
 from .mail import OutgoingMail
 from .members import CampaignMembers
 from .reports import (
+    COMMITTEE_DEPTH,
     ImplementationPlan,
     Incident,
     PropagandaActivity,
     Reviewable,
     ReviewStatus,
     StudySession,
+    awaiting_committee_q,
+    awaits_committee,
+    committee_path,
     evidence_path,
+    search_title_of,
 )
 from .status import CompletionRollup, StatusRollup, UnitStatus
 
 __all__ = [
+    "COMMITTEE_DEPTH",
     "FLAG_ACTOR",
     "UNIT_FLAG_KINDS",
     "Actor",
@@ -36,5 +42,9 @@ __all__ = [
     "StatusRollup",
     "StudySession",
     "UnitStatus",
+    "awaiting_committee_q",
+    "awaits_committee",
+    "committee_path",
     "evidence_path",
+    "search_title_of",
 ]

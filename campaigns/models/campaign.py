@@ -60,6 +60,15 @@ class Campaign(models.Model):
             "days is flagged to the district office."
         ),
     )
+    two_level_review = models.BooleanField(
+        _("two-level review"),
+        default=False,
+        help_text=_(
+            "The committee of each ward or grassroots party organisation reviews its own party "
+            "cells' reports first and passes them on to the district office, which sees only "
+            "what a committee passed (and the reports of units directly under the district)."
+        ),
+    )
     propaganda_per_quarter = models.PositiveSmallIntegerField(
         _("propaganda activities per quarter"),
         default=1,
@@ -67,6 +76,27 @@ class Campaign(models.Model):
         help_text=_(
             "How many propaganda activities each unit is expected to record per quarter; "
             "0 makes them optional."
+        ),
+    )
+    # Escalation (`campaigns.engine.flags.flags_escalate`): a unit's flag open this many days is
+    # raised to the unit's committee, then to the Standing Committee.
+    escalate_to_committee_days = models.PositiveSmallIntegerField(
+        _("escalate to the committee after (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "A unit's flag still open after this many days is raised to the committee the unit "
+            "belongs to (its ward or grassroots party committee): in the committee secretary's "
+            "digest and on the committee's page."
+        ),
+    )
+    escalate_to_standing_days = models.PositiveSmallIntegerField(
+        _("escalate to the Standing Committee after (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "A unit's flag still open after this many days is raised to the Standing Committee, "
+            "in the district digest. Must be more than the days before the committee is told."
         ),
     )
     reminder_days = models.JSONField(
@@ -120,6 +150,11 @@ class Campaign(models.Model):
                 condition=Q(study_deadline__gte=F("starts_on"), study_deadline__lte=F("ends_on")),
                 name="campaign_study_deadline_in_campaign",
             ),
+            # The Standing Committee hears of a flag after the unit's committee, never before.
+            models.CheckConstraint(
+                condition=Q(escalate_to_standing_days__gt=F("escalate_to_committee_days")),
+                name="campaign_escalation_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,6 +194,12 @@ class Campaign(models.Model):
                     errors[name] = gettext(
                         "The deadline must fall within the campaign, from %(start)s to %(end)s."
                     ) % {"start": _day(start), "end": _day(end)}
+        committee, standing = self.escalate_to_committee_days, self.escalate_to_standing_days
+        if committee is not None and standing is not None and standing <= committee:
+            errors["escalate_to_standing_days"] = gettext(
+                "The Standing Committee is told after the unit's committee: give more than "
+                "%(days)s days."
+            ) % {"days": committee}
         if not errors and self.is_active:
             other = (
                 Campaign.objects.filter(is_active=True, starts_on__lte=end, ends_on__gte=start)

@@ -26,6 +26,8 @@
     return;
   }
   var data = JSON.parse(source.textContent);
+  // Chart.js draws its labels in a light grey (#666); the page's own text colour reads better.
+  Chart.defaults.color = "#3d4349";
   var common = { maintainAspectRatio: false, animation: false };
 
   function draw(id, config) {
@@ -136,10 +138,17 @@
   });
 
   if (data.branches.labels.length) {
-    // One bar per committee, every name readable: the box grows with the number of bars.
+    // One bar per committee, every name readable: a name too long for one line wraps, and as
+    // every bar gets the same height, each gets room for the longest name's lines, so that no
+    // two names overlap.
+    var narrow = window.innerWidth < 576;
+    var width = narrow ? 18 : 34;
+    var lineHeight = 15;
+    var wrapped = data.branches.labels.map(function (label) { return wrap(label, width); });
+    var most = wrapped.reduce(function (max, label) { return Math.max(max, label.length); }, 1);
     var box = document.getElementById("branch-chart").parentNode;
-    var lines = window.innerWidth < 576 ? 2 : 1;
-    box.style.height = Math.max(160, data.branches.labels.length * 20 * lines + 50) + "px";
+    box.style.height = Math.max(160, wrapped.length * (most * lineHeight + 6) + 70) + "px";
+    var percent = function (value) { return value + "%"; };
     draw("branch-chart", {
       type: "bar",
       data: {
@@ -148,11 +157,20 @@
       },
       options: Object.assign({}, common, {
         indexAxis: "y",
-        plugins: { legend: { display: false } },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: function (item) { return data.branches.name + ": " + percent(item.parsed.x); } } },
+        },
         scales: {
-          x: { beginAtZero: true, max: 100 },
-          y: { ticks: { autoSkip: false, callback: function (value) {
-            return wrap(this.getLabelForValue(value), window.innerWidth < 576 ? 18 : 34);
+          x: {
+            beginAtZero: true,
+            max: 100,
+            ticks: { callback: percent },
+            // The axis says what it counts: the share of each committee's units study-complete.
+            title: { display: true, text: data.branches.name },
+          },
+          y: { ticks: { autoSkip: false, font: { size: 12, lineHeight: lineHeight / 12 }, callback: function (value, index) {
+            return wrapped[index];
           } } },
         },
       }),

@@ -61,11 +61,16 @@ def test_staff_signs_in_in_english_and_sees_the_dashboard_chart(
 def test_language_switcher_moves_to_english_and_remembers_it(
     live_server, page_factory, district, campaign, ward_secretary
 ):
+    """The browser remembers (the root address opens in English); the person's e-mails stay in
+    the language of their profile."""
     page = page_factory()
     sign_in(page, live_server.url, "vi", ward_secretary.username)
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state("networkidle")
     assert page.url == f"{live_server.url}/en/units/{district.ward.code}/"
     assert page.get_by_role("heading", name="Checklist").is_visible()
+    page.goto(f"{live_server.url}/")
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{live_server.url}/en/units/{district.ward.code}/"
     ward_secretary.refresh_from_db()
-    assert ward_secretary.language == "en"
+    assert ward_secretary.language == "vi"

@@ -3,7 +3,6 @@
 import re
 import shutil
 from datetime import date
-from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from django.core.management import call_command
 from campaigns.engine.run import deadline_engine_run
 from tests.conftest import require
 from tests.factories import BreakthroughTaskFactory, StudySessionFactory
+
+from .language import as_pattern, readable_text, worth_checking
 
 LANGUAGES = ("vi", "en")
 
@@ -161,81 +162,7 @@ def test_catalogue_has_a_translation_for_every_string_in_the_code(lang, extracte
 # No leaks: a Vietnamese page shows no English interface text, and the other way round.
 # ---------------------------------------------------------------------------------------------
 
-READABLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
-VOID_ELEMENTS = {
-    *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"),
-    *("track", "wbr"),
-}
-
-
-class ReadableText(HTMLParser):
-    """What a reader sees or a screen reader says: text outside <script>/<style>, and the
-    attributes that carry words. Text inside an element marked with another language (the
-    language switcher's "Tiếng Việt" on an English page) is meant to be in that language."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.page_language = ""
-        self.chunks: list[str] = []
-        self._silent: str | None = None  # script or style
-        self._foreign: str | None = None  # tag of an element in another language
-        self._foreign_depth = 0
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "html":
-            self.page_language = (attributes.get("lang") or "").split("-")[0]
-        if self._foreign:
-            if tag == self._foreign:
-                self._foreign_depth += 1
-            return
-        language = (attributes.get("lang") or "").split("-")[0]
-        if tag != "html" and language and language != self.page_language:
-            if tag not in VOID_ELEMENTS:
-                self._foreign, self._foreign_depth = tag, 1
-            return
-        if tag in ("script", "style"):
-            self._silent = tag
-        for name in READABLE_ATTRIBUTES:
-            if attributes.get(name):
-                self.chunks.append(attributes[name])
-
-    def handle_endtag(self, tag):
-        if self._foreign:
-            if tag == self._foreign:
-                self._foreign_depth -= 1
-                if not self._foreign_depth:
-                    self._foreign = None
-            return
-        if tag == self._silent:
-            self._silent = None
-
-    def handle_data(self, data):
-        if not self._silent and not self._foreign and data.strip():
-            self.chunks.append(data)
-
-
-def readable_text(html: str) -> str:
-    parser = ReadableText()
-    parser.feed(html)
-    parser.close()
-    return "\n".join(" ".join(chunk.split()) for chunk in parser.chunks)
-
-
-def literal_letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in PLACEHOLDER.sub("", text))
-
-
-def worth_checking(text: str) -> bool:
-    """Short single words ("Online", "units") are too often shared or borrowed to prove a leak."""
-    words = PLACEHOLDER.sub("", text).split()
-    return len(words) >= 2 or literal_letters(text) >= 8
-
-
-def as_pattern(text: str) -> re.Pattern:
-    """A whole-word, case-sensitive pattern; a placeholder stands for the value put in it."""
-    parts = [re.escape(re.sub(r"\s+", " ", part)) for part in PLACEHOLDER.split(text)]
-    return re.compile(r"(?<!\w)" + r"\S+".join(parts) + r"(?!\w)")
+# The page reader and the phrase matching are shared with test_page_language.py (language.py).
 
 
 def vietnamese_catalogue_pairs() -> list[tuple[str, str]]:

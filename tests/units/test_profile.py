@@ -51,7 +51,7 @@ def test_profile_page_shows_the_persons_settings_in_vietnamese(client, ward_secr
     assert response.status_code == 200
     assert "Thiết lập của tôi" in response.text
     assert 'value="bt.kimlien@dongda.test"' in response.text
-    assert '<option value="vi" selected>Tiếng Việt</option>' in response.text
+    assert '<option value="vi" selected lang="vi">Tiếng Việt</option>' in response.text
     assert 'name="receives_digests" id="id_receives_digests" checked' in response.text
     assert 'name="digest_when_all_clear" id="id_digest_when_all_clear">' in response.text
 

@@ -1,0 +1,17 @@
+"""A library's app as the admin shows it. django-axes calls its app by its label ("Axes"), a word
+no catalogue translates, and writes its rows' names in English: the admin shows the district's
+words instead (dongda/admin.py)."""
+
+from axes.apps import AppConfig as AxesAppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AxesConfig(AxesAppConfig):
+    verbose_name = _("Sign-in protection")
+
+    def ready(self):
+        super().ready()
+        # After django.contrib.admin (listed first), whose ready() registered axes' own admin.
+        from .admin import install
+
+        install()
