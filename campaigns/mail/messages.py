@@ -130,9 +130,8 @@ def _render_returned(mail: OutgoingMail, language: str) -> tuple[str, str, str] 
         return None
     # Under two-level review the unit's committee may be the one that returned it: the newest
     # history row's reason says which level decided.
-    reason = item.history.order_by("-history_id").values_list(
-        "history_change_reason", flat=True
-    ).first()
+    newest_first = item.history.order_by("-history_id")
+    reason = newest_first.values_list("history_change_reason", flat=True).first()
     with translation.override(language):
         context = {
             "by_committee": reason == "committee_returned",
