@@ -117,7 +117,7 @@ class Route:
     unit_in_query: bool = False
     #: What the page answers someone allowed who calls it as the walker does (no file, no
     #: token): a form posted empty is a 400, a confirmation without its preview a redirect.
-    answers: tuple[int, ...] = (200,)
+    answers: tuple[int, ...] | dict[str, tuple[int, ...]] = (200,)
 
 
 QUEUE_FILTERS = {"kind": "sessions", "state": "overdue", "age": "7", "q": "chi bo", "page": "2"}
@@ -145,8 +145,11 @@ ROUTES: dict[str, Route] = {
     ),
     "unit_import:page": Route(STAFF_PAGE, ("GET",)),
     "unit_import:template": Route(STAFF_PAGE, ("GET",)),
-    "unit_import:preview": Route(STAFF_PAGE, ("POST",), answers=(400,)),
-    "unit_import:confirm": Route(STAFF_PAGE, ("POST",), answers=(302,)),
+    # A GET (after switching language) goes back to the upload form.
+    "unit_import:preview": Route(
+        STAFF_PAGE, ("GET", "POST"), answers={"GET": (302,), "POST": (400,)}
+    ),
+    "unit_import:confirm": Route(STAFF_PAGE, ("GET", "POST"), answers=(302,)),
     "units:detail": Route(UNIT_READ, ("GET",)),
     "reports:new": Route(UNIT_WRITE, ("GET", "POST")),
     "reports:new_child": Route(CHILD_WRITE, ("GET", "POST")),
@@ -476,7 +479,9 @@ def expected(role: str, route: Route, method: str, unit_key: str | None, kind: s
     if category == STAFF_PAGE and not policy.reviews:
         return {403}
     if category in (SCOPED_PAGE, STAFF_PAGE) and unit_key is None:
-        return set(route.answers)  # no drill-down: everything in the person's scope
+        # No drill-down: everything in the person's scope.
+        answers = route.answers
+        return set(answers[method] if isinstance(answers, dict) else answers)
     if unit_key not in policy.sees:
         return {404}
     if category in (UNIT_READ, SCOPED_PAGE, STAFF_PAGE):

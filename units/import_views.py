@@ -21,7 +21,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .importing import import_units
 from .selectors import user_scope
@@ -90,11 +90,14 @@ def import_template(request):
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def import_preview(request):
-    """Reads the uploaded sheet and shows what it would change, writing nothing."""
+    """Reads the uploaded sheet and shows what it would change, writing nothing. A GET (the
+    language switcher sends the person to the same address) goes back to the upload form."""
     _staff_only(request)
+    if request.method == "GET":
+        return redirect("unit_import:page")
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "units/import_units.html", {"form": form}, status=400)
@@ -123,11 +126,14 @@ def import_preview(request):
     return render(request, "units/import_units.html", context, status=200 if plan.ok else 400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def import_confirm(request):
-    """Writes what the preview showed, if the same file still plans the same changes."""
+    """Writes what the preview showed, if the same file still plans the same changes (a GET
+    goes back to the upload form)."""
     _staff_only(request)
+    if request.method == "GET":
+        return redirect("unit_import:page")
     pending = request.session.get(SESSION_KEY) or {}
     token = request.POST.get("token", "")
     path = _uploads_dir() / f"{pending.get('token', '')}.upload"

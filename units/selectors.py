@@ -83,7 +83,10 @@ def visible_units(user: User) -> QuerySet[Unit]:
 
 def get_visible_unit(user: User, code: str) -> Unit:
     """The unit with this code if the user may see it; 404 otherwise, so that an outsider cannot
-    even learn that the code exists."""
+    even learn that the code exists. A code no unit can have (too long, or holding a NUL, which
+    PostgreSQL refuses in a query) is answered the same way rather than with a 500."""
+    if not code or len(code) > 64 or "\x00" in code:
+        raise Http404
     unit = visible_units(user).filter(code=code).first()
     if unit is None:
         raise Http404

@@ -420,7 +420,8 @@ def parse_filters(data) -> QueueFilters:
         state=data.get("state", "") if data.get("state", "") in STATES else "",
         age=data.get("age", "") if data.get("age", "") in AGES else "",
         q=data.get("q", "").strip()[:100],
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        page=int(page) if page.isdecimal() and len(page) < 7 else 1,
     )
 
 

@@ -188,3 +188,15 @@ def test_a_staff_member_can_send_a_fresh_invitation_from_the_admin(client, distr
     )
     assert response.status_code == 302
     assert list(OutgoingMail.objects.values_list("recipient_id", flat=True)) == [person.pk]
+
+
+def test_the_preview_and_confirm_addresses_opened_by_get_go_back_to_the_upload_form(
+    client, staff, district
+):
+    """The language switcher sends the person to the address they are on; after a preview that
+    is the POST-only preview address."""
+    client.force_login(staff)
+    for name in ("unit_import:preview", "unit_import:confirm"):
+        response = client.get(reverse(name).replace("/vi/", "/en/"))
+        assert response.status_code == 302
+        assert response["Location"] == "/en/import/units/"

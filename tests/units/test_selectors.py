@@ -179,3 +179,13 @@ def test_scope_contains_its_subtree_only(ward_secretary, district):
     assert not scope.contains(district.root)
     assert not scope.contains(district.sibling_ward)
     assert not scope.contains(district.sibling_cell)
+
+
+@pytest.mark.parametrize("code", ["p-kim-lien\x00", "x" * 65, ""])
+def test_a_code_no_unit_can_have_is_not_found_rather_than_an_error(district, staff, code):
+    from django.http import Http404
+
+    from units.selectors import get_visible_unit
+
+    with pytest.raises(Http404):
+        get_visible_unit(staff, code)

@@ -261,3 +261,14 @@ def _detail(unit, item, kind="sessions") -> str:
 
 def _review(unit, item, kind="sessions") -> str:
     return reverse("reports:review", kwargs={"code": unit.code, "kind": kind, "pk": item.pk})
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "-1", "9" * 12, "1.5"])
+def test_a_page_number_that_is_not_one_shows_the_first_page(
+    client, district, campaign, staff, page
+):
+    _sessions(district.cell, campaign, 3)
+    client.force_login(staff)
+    response = client.get(QUEUE, {"page": page})
+    assert response.status_code == 200 and response.context["queue"].page == 1
+    assert client.get(QUEUE + "export.csv", {"page": page}).status_code == 200
