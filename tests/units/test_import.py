@@ -420,3 +420,40 @@ def test_a_million_rows_in_an_xlsx_are_refused(district):
     workbook.save(buffer)
     with pytest.raises(SheetError):
         read_sheet(buffer.getvalue())
+
+
+def test_a_file_with_a_ward_but_not_its_cells_leaves_the_cells_where_they_are(district):
+    row = unit_row("p-kim-lien", "Đảng bộ phường Kim Liên", kind="ward_committee", parent="dongda",
+                   members=13)  # fmt: skip
+    result = run(xlsx([row]))
+    assert result.plan.problems == [] and result.written
+    assert Unit.objects.get(code="p-kim-lien").member_count == 13
+    assert parent(Unit.objects.get(code="p-kim-lien-cb01")).code == "p-kim-lien"
+
+
+def test_a_re_kinded_parent_that_can_no_longer_hold_its_cells_is_refused(district):
+    row = unit_row("p-kim-lien", "Chi bộ Kim Liên", kind="party_cell", parent="dongda")
+    found = problems_of(xlsx([row]))
+    assert any("“p-kim-lien-cb01” (“Chi bộ”, không có trong tệp)" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "column,row,limit",
+    [
+        ("Tên đơn vị (tiếng Việt)", unit_row("p-kim-lien-cb08", "C" * 256), 255),
+        ("Người 1: họ và tên",
+         unit_row("p-kim-lien-cb08", "Chi bộ 8", person=("N" * 151, "a@example.vn", "", "clerk")),
+         150),
+        ("Người 1: thư điện tử",
+         unit_row("p-kim-lien-cb08", "Chi bộ 8",
+                  person=("Lê Hoa", "a" * 250 + "@example.vn", "", "clerk")),
+         254),
+    ],
+)  # fmt: skip
+def test_a_value_longer_than_its_column_is_refused_before_anything_is_written(
+    district, column, row, limit
+):
+    before = world_state()
+    found = problems_of(xlsx([row]))
+    assert f"Dòng 2, cột “{column}”: dài quá {limit} ký tự." in found, found
+    assert world_state() == before

@@ -18,7 +18,7 @@ class CellError(Exception):
     pass
 
 
-def cell_text(value, *, required: bool = False) -> str:
+def cell_text(value, *, required: bool = False, max_length: int = MAX_CELL_CHARS) -> str:
     """A cell as clean text: NFC, no-break spaces as spaces, trimmed. Control and invisible
     formatting characters (bidi overrides, zero-width) are refused: they make two names that
     look alike differ, or a name display reversed."""
@@ -33,8 +33,10 @@ def cell_text(value, *, required: bool = False) -> str:
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip()
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
         raise CellError(_("contains control or invisible formatting characters; retype it."))
-    if len(text) > MAX_CELL_CHARS:
-        raise CellError(_("is longer than %(max)s characters.") % {"max": MAX_CELL_CHARS})
+    # The column's own limit (a unit's name, a person's name, an e-mail), so that what the
+    # preview accepts the database stores.
+    if len(text) > max_length:
+        raise CellError(_("is longer than %(max)s characters.") % {"max": max_length})
     if required and not text:
         raise CellError(_("is empty."))
     return " ".join(text.split())

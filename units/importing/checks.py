@@ -114,7 +114,7 @@ def check_tree(rows, plan, existing, db_parent, root, deactivate_missing) -> Non
     for code, parent in db_parent.items():
         if code in in_file or parent not in in_file or not existing[code].is_active:
             continue
-        if kind_of[code] not in ALLOWED_PARENT_KINDS[in_file[parent].kind]:
+        if in_file[parent].kind not in ALLOWED_PARENT_KINDS[kind_of[code]]:
             labels = dict(UnitKind.choices)
             plan.problems.append(
                 Problem(in_file[parent].line, "kind",

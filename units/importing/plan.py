@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from dongda.text import nfc
 
-from ..models import Role, Unit, UnitKind, UnitSector
+from ..models import Role, Unit, UnitKind, UnitSector, User
 from ..spreadsheet import Sheet
 from .cells import (
     CODE_PATTERN,
@@ -20,6 +20,12 @@ from .cells import (
 from .checks import check_people, check_tree
 from .diff import plan_people, plan_units
 from .records import PEOPLE_SLOTS, ImportPlan, PersonRow, Problem, UnitRow
+
+# The columns' limits in the database. A full name is split into family and given names, each
+# at most User's 150; keeping the whole within 150 keeps both parts within it.
+NAME_LENGTH = Unit._meta.get_field("name").max_length
+PERSON_NAME_LENGTH = User._meta.get_field("last_name").max_length
+EMAIL_LENGTH = User._meta.get_field("email").max_length
 
 
 def plan_import(sheet: Sheet, *, deactivate_missing: bool = False) -> ImportPlan:
@@ -71,8 +77,8 @@ def _parse_rows(sheet: Sheet, plan: ImportPlan) -> list[UnitRow]:
         values, read = reader.values, reader.read
 
         read("code", cell_text, required=True)
-        read("name_vi", cell_text, required=True)
-        read("name_en", cell_text)
+        read("name_vi", cell_text, required=True, max_length=NAME_LENGTH)
+        read("name_en", cell_text, max_length=NAME_LENGTH)
         read("kind", cell_choice, kinds, what=_("kind of unit"))
         read("parent_code", cell_text)
         read("member_count", cell_count)
@@ -96,8 +102,8 @@ def _parse_rows(sheet: Sheet, plan: ImportPlan) -> list[UnitRow]:
             keys = [f"person{slot}_{part}" for part in ("name", "email", "phone", "role")]
             if not any(_blankless(cells.get(key)) for key in keys):
                 continue
-            read(keys[0], cell_text, required=True)
-            read(keys[1], cell_text, required=True)
+            read(keys[0], cell_text, required=True, max_length=PERSON_NAME_LENGTH)
+            read(keys[1], cell_text, required=True, max_length=EMAIL_LENGTH)
             read(keys[2], cell_text)
             read(keys[3], cell_choice, roles, what=_("role"))
             email = (values.get(keys[1]) or "").lower()
