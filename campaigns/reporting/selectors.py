@@ -107,6 +107,8 @@ class HistoryEntry:
 
 #: The history's review steps, each shown with the reviewer's comment.
 REVIEW_STEPS = ("returned", "reopened", "accepted", "passed", "committee_returned")
+# The steps that send an item back to its unit, by the district or by its committee.
+RETURN_STEPS = ("returned", "reopened", "committee_returned")
 
 
 def _action_label(reason: str | None) -> str:

@@ -31,6 +31,7 @@ from . import queue
 from .evidence import content_type_of
 from .forms import ReviewForm, VersionForm
 from .selectors import (
+    RETURN_STEPS,
     child_items,
     get_unit_parent,
     get_unit_report,
@@ -312,8 +313,10 @@ def _render_detail(request, kind, unit, item, *, review_form=None, status=200, n
         or (review_level == queue.DISTRICT and at_committee),
         "at_committee": at_committee,
         "committee_name": _committee_name(unit) if at_committee else "",
+        # The newest review step decides who returned it (an edit by the unit since is not one).
         "returned_by_committee": item.status == ReviewStatus.RETURNED
-        and next((e.reason for e in history if e.reason), "") == "committee_returned",
+        and next((e.reason for e in history if e.reason in RETURN_STEPS), "")
+        == "committee_returned",
         "review_form": review_form if can_review else None,
         "next_url": next_url if can_review else "",
         "queue_url": next_url or "",

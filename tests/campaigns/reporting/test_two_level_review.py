@@ -155,6 +155,12 @@ def test_the_cell_sees_the_committees_comment_and_a_resubmission_starts_at_the_c
     page = client.get(_url("detail", session))
     assert "Chi bộ xem lại biên bản." in page.content.decode()
     assert page.context["returned_by_committee"] is True
+    # The unit edits it before resubmitting: still the committee that returned it.
+    session.refresh_from_db()
+    session.attendees = session.attendees - 1
+    session._change_reason = "edited"
+    session.save()
+    assert client.get(_url("detail", session)).context["returned_by_committee"] is True
 
 
 def test_the_district_can_return_an_item_still_with_its_committee_but_not_accept_it(
