@@ -12,7 +12,8 @@ when it opened by D and had not closed by then.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from units.models import REPORTING_KINDS, Assignment, Role, Unit
@@ -88,10 +89,16 @@ def review_backlog(
             waiting = waiting.filter(awaiting_committee_q(), unit__path__startswith=committee.path)
         elif campaign.two_level_review:
             waiting = waiting.exclude(awaiting_committee_q())
+        # The district's wait starts when the committee passed the item on (its review time
+        # restarts then); without two-level review, or at the committee, when it was sent.
+        since = (
+            F("submitted_at") if committee is not None else Coalesce("passed_at", "submitted_at")
+        )
+        waiting = waiting.annotate(waiting_since=since)
         counts = waiting.aggregate(
-            fresh=Count("id", filter=Q(submitted_at__gte=first)),
-            late=Count("id", filter=Q(submitted_at__lt=first, submitted_at__gte=second)),
-            oldest=Count("id", filter=Q(submitted_at__lt=second)),
+            fresh=Count("id", filter=Q(waiting_since__gte=first)),
+            late=Count("id", filter=Q(waiting_since__lt=first, waiting_since__gte=second)),
+            oldest=Count("id", filter=Q(waiting_since__lt=second)),
         )
         for band, count in counts.items():
             totals[band] += count
@@ -215,9 +222,9 @@ def unit_todo(*, unit: Unit, campaign: Campaign, as_of: date) -> list[ChecklistI
             continue
         # History rows have the model's fields; their own key is history_id, so order by "id".
         ordering = [o.replace("pk", "id") for o in kind.model._meta.ordering or ["-pk"]]
-        items[kind.slug] = list(
-            kind_items_as_of(kind, campaign, as_of, only).order_by(*ordering)[:50]
-        )
+        # Every item, not the unit page's first fifty: the checklist counts them (an old open
+        # incident or an early quarter's propaganda would drop out of a cut list).
+        items[kind.slug] = list(kind_items_as_of(kind, campaign, as_of, only).order_by(*ordering))
     annotated = units_with_study_progress(only, campaign, as_of).get()
     study = {
         "study_state": study_state_of(annotated),

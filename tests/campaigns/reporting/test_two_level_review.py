@@ -254,3 +254,26 @@ def test_the_committee_backlog_has_a_fixed_query_count(
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(committee_review_backlog(unit=district.ward, campaign=two_level)) == 22
     assert committee_review_backlog(unit=district.cell, campaign=two_level) == []
+
+
+def test_the_district_backlog_counts_a_passed_item_from_the_day_it_was_passed_on(
+    district, two_level, ward_secretary
+):
+    """The district's review time restarts when the committee passes an item on; its digest's
+    backlog bands wait the same way (an item sent long ago but passed on today is fresh)."""
+    from campaigns.mail.agenda import review_backlog
+
+    sent_at = datetime(2024, 4, 1, 2, tzinfo=UTC)
+    with time_machine.travel(sent_at, tick=False):
+        session = _submitted(district.cell, two_level)
+    passed_at = datetime(2024, 5, 20, 2, tzinfo=UTC)
+    with time_machine.travel(passed_at, tick=False):
+        report_committee_review(
+            item=session, reviewer=ward_secretary, accept=True, comment="", expected_version=2
+        )
+    backlog = review_backlog(campaign=two_level, as_of=date(2024, 5, 21))
+    assert [band.count for band in backlog.bands] == [1, 0, 0]
+    at_committee = review_backlog(
+        campaign=two_level, as_of=date(2024, 5, 1), committee=district.ward
+    )
+    assert [band.count for band in at_committee.bands] == [0, 0, 1]
