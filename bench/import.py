@@ -36,7 +36,7 @@ def url_named(base_url: str, name: str) -> str:
 
 
 MEASURE = r"""
-import io, json, statistics, sys, time, django
+import io, json, sys, time, django
 django.setup()
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -52,7 +52,7 @@ wards = [u for u in units if u.kind == "ward_committee"]
 workbook = Workbook()
 sheet = workbook.active
 sheet.append([c.key for c in COLUMNS])
-blank = [""] * 9
+blank = [""] * 8  # the two people's four columns each
 for number, unit in enumerate(units):
     parent = by_path[unit.path[: -Unit.steplen]].code if unit.depth > 1 else ""
     members = unit.member_count + (1 if number % 10 == 0 else 0)

@@ -103,10 +103,6 @@ def day_off_reason(day: date) -> str | None:
     return _reason(day, days_off())
 
 
-def is_working_day(day: date) -> bool:
-    return day_off_reason(day) is None
-
-
 def next_working_day(day: date) -> date:
     """`day` itself if it is a working day, else the first working day after it."""
     off = days_off()

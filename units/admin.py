@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
@@ -47,7 +48,11 @@ class UserAdmin(DjangoUserAdmin):
         invitations_wanted.send(sender=User, user_ids=people, again=True)
         self.message_user(
             request,
-            _("Invitations queued for %(count)d people without a password.")
+            ngettext(
+                "Invitation queued for %(count)d person without a password.",
+                "Invitations queued for %(count)d people without a password.",
+                len(people),
+            )
             % {"count": len(people)},
         )
 

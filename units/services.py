@@ -8,15 +8,6 @@ from .models import User
 
 
 @transaction.atomic
-def user_set_language(*, user: User, language: str) -> None:
-    if language not in ("vi", "en"):
-        raise ValueError(f"unsupported language {language!r}")
-    if user.language != language:
-        User.objects.filter(pk=user.pk).update(language=language)
-        user.language = language
-
-
-@transaction.atomic
 def user_update_profile(
     *,
     user: User,

@@ -305,10 +305,6 @@ def _sheet(columns: list[str], rows: list, lines: list) -> Sheet:
 # -- the template ----------------------------------------------------------------------------
 
 
-def kind_choices() -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in UnitKind.choices]
-
-
 def template_bytes() -> bytes:
     """The blank sheet, headers in the active language, an example row, and a second sheet
     listing the kinds, sectors and roles (by code and by label: both are accepted)."""

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from units.models import REPORTING_KINDS, Assignment, Role, Unit
 from units.selectors import attach_committee_names
@@ -105,17 +105,24 @@ def review_backlog(
     return ReviewBacklog(
         [
             AgeBand(
-                _("up to %(days)s working days") % {"days": days},
+                ngettext("up to %(days)s working day", "up to %(days)s working days", days)
+                % {"days": days},
                 totals["fresh"],
                 overdue=False,
             ),
             AgeBand(
-                _("%(from)s to %(to)s working days") % {"from": days + 1, "to": 2 * days},
+                ngettext(
+                    "%(from)s to %(to)s working day", "%(from)s to %(to)s working days", 2 * days
+                )
+                % {"from": days + 1, "to": 2 * days},
                 totals["late"],
                 overdue=True,
             ),
             AgeBand(
-                _("more than %(days)s working days") % {"days": 2 * days},
+                ngettext(
+                    "more than %(days)s working day", "more than %(days)s working days", 2 * days
+                )
+                % {"days": 2 * days},
                 totals["oldest"],
                 overdue=True,
             ),

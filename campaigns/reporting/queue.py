@@ -69,10 +69,6 @@ class QueueEntry:
     def submitted_at(self) -> datetime:
         return self.item.submitted_at
 
-    def is_overdue(self, today: date) -> bool:
-        due = self.item.review_overdue_from
-        return due is not None and due <= today
-
 
 @dataclass
 class QueuePage:
