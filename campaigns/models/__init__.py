@@ -5,6 +5,7 @@ from .campaign import Campaign
 from .flags import FLAG_ACTOR, UNIT_FLAG_KINDS, Actor, DeadlineEngineRun, Flag, FlagKind
 from .mail import OutgoingMail
 from .members import CampaignMembers
+from .official import OfficialReport
 from .reports import (
     COMMITTEE_DEPTH,
     ImplementationPlan,
@@ -35,6 +36,7 @@ __all__ = [
     "FlagKind",
     "ImplementationPlan",
     "Incident",
+    "OfficialReport",
     "OutgoingMail",
     "PropagandaActivity",
     "ReviewStatus",
