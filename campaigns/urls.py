@@ -5,6 +5,8 @@
                                   queue, digest preview
 - "units/<code>/"                 namespace `units`: the unit's page
 - "units/<code>/<kind>/…"         namespace `reports`: the report pages (campaigns.reporting.urls)
+- "official-reports/…"            namespace `official`: the committees' official reports
+                                  (campaigns.official.urls)
 
 The namespaces name the URL spaces, which are older than this app's packages, so links and the
 URL-walk test keep their names.
@@ -37,4 +39,5 @@ urlpatterns = [
     path("dashboard/", include((dashboard_patterns, "campaigns"))),
     path("units/", include((unit_patterns, "units"))),
     path("units/<slug:code>/", include("campaigns.reporting.urls")),
+    path("official-reports/", include("campaigns.official.urls")),
 ]

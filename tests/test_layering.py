@@ -11,6 +11,7 @@ Floors, from the bottom:
     campaigns.mail         outbox, digests, reminders, e-mail texts, the digest preview
     campaigns.reporting    report kinds' forms, evidence, the report pages and review
     campaigns.dashboard    overview, unit table, exports, review queue page, unit page, home
+    campaigns.official     the committees' official reports: figures, text, Word and PDF, pages
     campaigns.rules        the campaign's own rules (R1, R2, R5), declared to the registry
     campaigns.demo         the demo district
     campaigns (top)        apps, tasks, urls, signals, management commands
@@ -47,6 +48,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("campaigns.mail", ("campaigns.mail",)),
     ("campaigns.reporting", ("campaigns.reporting",)),
     ("campaigns.dashboard", ("campaigns.dashboard",)),
+    ("campaigns.official", ("campaigns.official",)),
     ("campaigns.rules", ("campaigns.rules",)),
     ("campaigns.demo", ("campaigns.demo",)),
     (
