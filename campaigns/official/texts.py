@@ -190,11 +190,14 @@ def models(figures: dict, previous: dict | None) -> str:
 
 
 def incidents(campaign: Campaign, figures: dict) -> str:
-    resolved = ngettext(
-        "Local incidents: %(count)s incident has been resolved",
-        "Local incidents: %(count)s incidents have been resolved",
-        figures["incidents_resolved"],
-    ) % {"count": number(figures["incidents_resolved"])}
+    if not figures["incidents_resolved"]:
+        resolved = _("Local incidents: none has been resolved yet")
+    else:
+        resolved = ngettext(
+            "Local incidents: %(count)s incident has been resolved",
+            "Local incidents: %(count)s incidents have been resolved",
+            figures["incidents_resolved"],
+        ) % {"count": number(figures["incidents_resolved"])}
     if not figures["incidents_open"]:
         return resolved + _("; none is still open.")
     still_open = ngettext(
