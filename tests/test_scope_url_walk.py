@@ -11,17 +11,26 @@ checked:
 
 - the status: 404 outside the person's view scope, 403 where they may see the unit but not do
   this, 405 for a method the page does not take, a redirect to the login page when anonymous;
-- no answer (page, CSV, every cell of an .xlsx, whatever the status) shows a unit's name or item
-  text the person may not see;
+- no answer (page, CSV, every cell of an .xlsx, the text of a Word file or a PDF, whatever the
+  status) shows a unit's name or item text the person may not see;
 - the database does not change: every column of every report row and of the dashboard's status
   rows, the counts of the history, mail, flag, unit and role tables, and the files in the
   default storage.
 
+The official reports (namespace `official`) are a committee's, fetched by their own id: those
+patterns are filled with the id of a draft and of an issued report of each committee (the
+district, the ward and the sibling ward; cells are no committees), and the new-report page with
+each unit as the committee posted or asked for and each report as the one replaced. Their answers
+come from expected_official(), out of POLICY's `district` and `drafts`: a report outside the
+person's scope is 404 whatever the URL, a draft is read only by the district's roles and those who
+draft for its committee, and writing is for those who draft for it (403 for the others who see
+it).
+
 The writes a person IS allowed (the unit's secretary recording, editing, submitting; the district
-staff reviewing) are left out of the walk and made in the positive controls, with the same URLs
-and the same form data, so the walk cannot pass because its requests were malformed. Then come
-URLs that mix one unit's code with another unit's ids, and the links on the pages a person may
-open.
+staff reviewing; drafting, issuing, replacing, discarding an official report) are left out of the
+walk and made in the positive controls, with the same URLs and the same form data, so the walk
+cannot pass because its requests were malformed. Then come URLs that mix one unit's code with
+another unit's ids, and the links on the pages a person may open.
 """
 
 import html
@@ -41,12 +50,15 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern
 from django.utils import timezone, translation
+from docx import Document
 from openpyxl import load_workbook
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
 from campaigns.dashboard.exports import XLSX_TYPE
@@ -55,21 +67,24 @@ from campaigns.models import (
     Campaign,
     ImplementationPlan,
     Incident,
+    OfficialReport,
     OutgoingMail,
     PropagandaActivity,
     ReviewStatus,
     StudySession,
 )
+from campaigns.official import services as official_services
 from campaigns.registry import report_kinds
 from campaigns.reporting.urls import ReportKindConverter
 from dongda.text import fold
-from units.models import Unit, User
+from units.models import Unit, UnitKind, User
 
-from .factories import CampaignFactory, UserFactory
+from .factories import CampaignFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGES = ("vi", "en")
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +118,13 @@ UNIT_WRITE = "unit write"  # record a new item for the unit
 CHILD_WRITE = "child write"  # record an item under another of the unit's (a task's progress)
 ITEM_WRITE = "item write"  # change one of the unit's items
 ITEM_REVIEW = "item review"  # the district's decision on one item
+# The official reports, fetched by their own id (not a unit item's): see official_calls.
+OFFICIAL_LIST = "official list"  # the reports in the person's scope
+OFFICIAL_NEW = "official new"  # start a draft: for a committee, or replacing an issued report
+OFFICIAL_READ = "official read"  # one report's document (preview, files)
+OFFICIAL_FORM = "official form"  # one report's page: GET reads it, POST saves the draft
+OFFICIAL_WRITE = "official write"  # change one report (every method, the confirmation's GET too)
+OFFICIAL_CATEGORIES = (OFFICIAL_LIST, OFFICIAL_NEW, OFFICIAL_READ, OFFICIAL_FORM, OFFICIAL_WRITE)
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,8 @@ class Route:
     methods: tuple[str, ...]  # the methods the page takes; any other must be 405
     #: For ITEM_* routes: which of the unit's items the URL is filled with. A draft is what an
     #: edit or submit would change; a submitted or accepted item is what a review would change.
+    #: For OFFICIAL_FORM/WRITE routes (filled with every report): the state the write acts on;
+    #: a writer's request on a report in another state is refused with a redirect (302).
     item_states: tuple[str, ...] = ("draft",)
     query: dict = field(default_factory=dict)
     #: The page takes a unit as ?unit=<code>: walked without it, then with every unit's code.
@@ -118,6 +142,10 @@ class Route:
     #: What the page answers someone allowed who calls it as the walker does (no file, no
     #: token): a form posted empty is a 400, a confirmation without its preview a redirect.
     answers: tuple[int, ...] | dict[str, tuple[int, ...]] = (200,)
+    #: Values of the parameters that are not ids, where they are not PARAM_VALUES'.
+    values: dict = field(default_factory=dict)
+    #: Converters of the parameters, where they are not KNOWN_PARAMS' (a re_path's groups).
+    converters: dict = field(default_factory=dict)
 
 
 QUEUE_FILTERS = {"kind": "sessions", "state": "overdue", "age": "7", "q": "chi bo", "page": "2"}
@@ -159,6 +187,19 @@ ROUTES: dict[str, Route] = {
     "reports:submit": Route(ITEM_WRITE, ("POST",)),
     # A review decides on a submitted item, or reopens ("return") an accepted one.
     "reports:review": Route(ITEM_REVIEW, ("POST",), item_states=("submitted", "accepted")),
+    # Official reports: `pk` is an OfficialReport's id, filled with each committee's draft and
+    # issued report (official_calls).
+    "official:list": Route(OFFICIAL_LIST, ("GET",)),
+    "official:new": Route(OFFICIAL_NEW, ("GET", "POST")),
+    "official:detail": Route(OFFICIAL_FORM, ("GET", "POST")),
+    "official:preview": Route(OFFICIAL_READ, ("GET",)),
+    "official:file": Route(
+        OFFICIAL_READ, ("GET",), values={"extension": ("docx", "pdf")}, converters={"pk": "regex"}
+    ),
+    # GET: the confirmation (a redirect for an issued report); POST: issue.
+    "official:issue": Route(OFFICIAL_WRITE, ("GET", "POST")),
+    "official:replace": Route(OFFICIAL_WRITE, ("POST",), item_states=("issued",)),
+    "official:discard": Route(OFFICIAL_WRITE, ("POST",)),
 }
 
 REPORT_KINDS = report_kinds()
@@ -244,6 +285,22 @@ def posted_token(unit_code: str, kind: str) -> str:
     return f"zq-{unit_code}-{kind}-posted-zq"
 
 
+#: The committees, which have official reports (the district's names every ward); a draft and
+#: an issued report of each.
+COMMITTEE_KEYS = ("root", "ward", "sibling_ward")
+OFFICIAL_STATES = ("draft", "issued")
+OFFICIAL_DAYS = {"issued": date(2024, 4, 5), "draft": date(2024, 5, 15)}
+
+
+def official_token(unit_code: str, state: str) -> str:
+    """In the title of one official report: on its page, its preview and its files."""
+    return f"zq-{unit_code}-official-{state}-zq"
+
+
+def official_posted_token(unit_code: str) -> str:
+    return f"zq-{unit_code}-official-posted-zq"
+
+
 @dataclass
 class World:
     units: dict[str, Unit]
@@ -251,10 +308,15 @@ class World:
     plan_campaigns: dict[str, object]  # state -> the (inactive) campaign holding that plan
     items: dict[tuple[str, str, str], Model]  # (unit key, kind slug, state) -> item
     users: dict[str, object]
+    #: (committee key, "draft" or "issued") -> official report
+    official: dict[tuple[str, str], OfficialReport] = field(default_factory=dict)
 
     def item(self, unit_key: str, kind: str, state: str) -> Model:
         cached = self.items[(unit_key, kind, state)]
         return type(cached).objects.get(pk=cached.pk)
+
+    def report(self, committee_key: str, state: str) -> OfficialReport:
+        return OfficialReport.objects.get(pk=self.official[committee_key, state].pk)
 
     def task(self, unit_key: str) -> BreakthroughTask:
         return self.item(unit_key, "tasks", "draft")
@@ -364,6 +426,54 @@ def _make_items(unit: Unit, campaign, plan_campaigns: dict) -> dict[tuple[str, s
     return made
 
 
+#: What issuing froze in each committee's report (its document as JSON, its DOCX and PDF), by
+#: committee code: drawn by the service in the first world of a test process (a second or two),
+#: then written straight into the issued row of every later world. The worlds are the same
+#: (same units, items and day), so issuing again would draw the same document.
+_FROZEN_BY_CODE: dict[str, dict] = {}
+FROZEN_COLUMNS = ("snapshot", "docx", "pdf")
+
+
+def _make_official_reports(units: dict, campaign, author) -> dict[tuple[str, str], OfficialReport]:
+    """Each committee's issued report (as of 05/04, drawn into its DOCX and PDF by the service),
+    then its draft (as of 15/05, compared with the issued one), each with a token in its title
+    and in a rewritten paragraph (the pages show the paragraphs, the documents both)."""
+    made = {}
+    for key in COMMITTEE_KEYS:
+        for state in ("issued", "draft"):
+            report = official_services.start_draft(
+                user=author,
+                campaign=campaign,
+                committee=units[key],
+                as_of=OFFICIAL_DAYS[state],
+                language="vi",
+            )
+            mark = official_token(units[key].code, state)
+            OfficialReport.objects.filter(pk=report.pk).update(
+                title=f"{report.title} {mark}",
+                edits={"next": f"Tiếp tục kiểm tra, đôn đốc các chi bộ ({mark})."},
+            )
+            frozen = _FROZEN_BY_CODE.get(units[key].code)
+            if state == "issued" and frozen is None:
+                report = official_services.issue(
+                    report_id=report.pk, user=author, expected_version=report.version
+                )
+                _FROZEN_BY_CODE[units[key].code] = {
+                    name: getattr(report, name) for name in FROZEN_COLUMNS
+                }
+            elif state == "issued":
+                OfficialReport.objects.filter(pk=report.pk).update(
+                    state=OfficialReport.State.ISSUED,
+                    issued_by=author,
+                    issued_at=timezone.now(),
+                    version=report.version + 1,
+                    **frozen,
+                )
+                report = OfficialReport.objects.get(pk=report.pk)
+            made[key, state] = report
+    return made
+
+
 @pytest.fixture(autouse=True)
 def in_2024():
     with time_machine.travel(date(2024, 5, 20), tick=False):
@@ -397,6 +507,7 @@ def world(district, campaign, staff, standing, ward_secretary, cell_secretary, s
     # The dashboard pages read the status rows that the report services keep; these items were
     # made without them, so the rows are built once here.
     refresh_unit_status(campaign)
+    official = _make_official_reports(units, campaign, staff)
     users = {
         "cell_secretary": cell_secretary,
         "ward_secretary": ward_secretary,
@@ -406,7 +517,7 @@ def world(district, campaign, staff, standing, ward_secretary, cell_secretary, s
         "no_role": UserFactory(username="khong-vai-tro"),
         "anonymous": None,
     }
-    return World(units, campaign, plan_campaigns, items, users)
+    return World(units, campaign, plan_campaigns, items, users, official)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,9 +535,15 @@ class Policy:
     #: Units named on the person's pages although outside their scope: a unit's ancestors are
     #: named (not linked) in its breadcrumb. Their items stay hidden.
     named: frozenset = frozenset()
+    #: A district role (office staff, Standing Committee): reads the drafts of every committee
+    #: in scope, not only of those they draft for.
+    district: bool = False
+    #: Committees whose official reports the person drafts, saves, issues, replaces, discards.
+    drafts: frozenset = frozenset()
 
 
 EVERY_UNIT = frozenset(UNIT_KEYS)
+EVERY_COMMITTEE = frozenset(COMMITTEE_KEYS)
 POLICY: dict[str, Policy] = {
     "cell_secretary": Policy(
         sees=frozenset({"cell"}),
@@ -441,6 +558,7 @@ POLICY: dict[str, Policy] = {
         has_role=True,
         home="ward",
         named=frozenset({"root"}),
+        drafts=frozenset({"ward"}),
     ),
     "sibling_secretary": Policy(
         sees=frozenset({"sibling_ward", "sibling_cell"}),
@@ -448,9 +566,18 @@ POLICY: dict[str, Policy] = {
         has_role=True,
         home="sibling_ward",
         named=frozenset({"root"}),
+        drafts=frozenset({"sibling_ward"}),
     ),
-    "standing": Policy(sees=EVERY_UNIT, has_role=True, home="dashboard"),
-    "staff": Policy(sees=EVERY_UNIT, reviews=True, has_role=True, home="dashboard"),
+    # The Standing Committee reads every report, drafts included, and writes none.
+    "standing": Policy(sees=EVERY_UNIT, has_role=True, home="dashboard", district=True),
+    "staff": Policy(
+        sees=EVERY_UNIT,
+        reviews=True,
+        has_role=True,
+        home="dashboard",
+        district=True,
+        drafts=EVERY_COMMITTEE,
+    ),
     "no_role": Policy(),
     "anonymous": Policy(),
 }
@@ -460,15 +587,23 @@ OWNERS = ("cell_secretary", "ward_secretary", "sibling_secretary")
 ALLOWED = "allowed write"  # the expectation of a write the person may make: not walked
 
 
-def expected(role: str, route: Route, method: str, unit_key: str | None, kind: str | None):
-    """The status the request must get; ALLOWED for a permitted write (positive controls)."""
-    policy = POLICY[role]
+def _refused_whoever_asks(role: str, route: Route, method: str) -> set | None:
+    """Anonymous visitors and methods the page does not take, the same on every page."""
     if role == "anonymous":
         # Every page but the public ones asks for a login (a method the page never takes may
         # be refused first with 405: that tells nothing either).
         return {"login"} if method in route.methods else {"login", 405}
     if method not in route.methods:
         return {405}
+    return None
+
+
+def expected(role: str, route: Route, method: str, unit_key: str | None, kind: str | None):
+    """The status the request must get; ALLOWED for a permitted write (positive controls)."""
+    policy = POLICY[role]
+    refused = _refused_whoever_asks(role, route, method)
+    if refused is not None:
+        return refused
     category = route.category
     if category == SELF_HOME:
         return {302} if policy.home else {403}
@@ -499,6 +634,57 @@ def expected(role: str, route: Route, method: str, unit_key: str | None, kind: s
     raise AssertionError(f"no expectation for {category}")
 
 
+def reads_official(role: str, committee: str, state: str) -> bool:
+    """An issued report is read by everyone whose scope holds its committee; a draft only by
+    the district's roles and those who draft for the committee."""
+    policy = POLICY[role]
+    if committee not in policy.sees:
+        return False
+    return state != "draft" or policy.district or committee in policy.drafts
+
+
+def expected_official(
+    role: str,
+    route: Route,
+    method: str,
+    committee: str | None = None,
+    state: str | None = None,
+    via: str | None = None,
+):
+    """The status of a request to an official:* page. `committee` and `state` name the report
+    in the URL; for official:new, `via` says how the committee came: "form" (posted),
+    "query" (?committee=<code>), "replaces" (?replaces=<the report's id>), or None (the page
+    alone)."""
+    policy = POLICY[role]
+    refused = _refused_whoever_asks(role, route, method)
+    if refused is not None:
+        return refused
+    category = route.category
+    if category == OFFICIAL_LIST:
+        return {200} if policy.has_role else {403}
+    if category == OFFICIAL_NEW and via != "replaces":
+        if not policy.drafts:
+            return {403}  # nobody's drafter: whatever committee is asked for
+        if committee is None:
+            return {200}
+        if committee in policy.drafts:
+            return {200} if method == "GET" else ALLOWED
+        # A committee the form does not offer is refused by the form; asked for in the query,
+        # it is as if it did not exist.
+        return {400} if via == "form" else {404}
+    # One report: official:new?replaces=<id> acts on an issued report like official:replace.
+    acts_on = ("issued",) if category == OFFICIAL_NEW else route.item_states
+    if not reads_official(role, committee, state):
+        return {404}
+    if category == OFFICIAL_READ or (category == OFFICIAL_FORM and method == "GET"):
+        return {200}
+    if committee not in policy.drafts:
+        return {403}
+    if state not in acts_on:
+        return {302}  # "an issued report cannot change", "only an issued report is replaced"
+    return {200} if method == "GET" else ALLOWED
+
+
 def hidden_markers(world: World, role: str) -> list[str]:
     """Texts that must not appear on any page this role gets: the items of every unit they may
     not see, and the names of those units (but for the ones named by design)."""
@@ -515,6 +701,12 @@ def hidden_markers(world: World, role: str) -> list[str]:
         if key in REPORTING_UNIT_KEYS:
             markers += [token(unit.code, kind, state) for kind in REPORT_KINDS for state in STATES]
             markers += [posted_token(unit.code, kind) for kind in REPORT_KINDS]
+        if key in COMMITTEE_KEYS:
+            markers.append(official_posted_token(unit.code))
+    # The official reports the person may not read (a draft may be hidden in a visible unit).
+    for key, state in product(COMMITTEE_KEYS, OFFICIAL_STATES):
+        if not reads_official(role, key, state):
+            markers.append(official_token(world.units[key].code, state))
     return markers
 
 
@@ -660,6 +852,7 @@ class Call:
     kind: str | None = None
     state: str | None = None
     decision: str | None = None
+    via: str | None = None  # official:new: how the committee came (expected_official)
     note: str = ""
     location: str | None = None  # where a redirect must lead, when that matters
 
@@ -699,6 +892,9 @@ def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi")
     unknown = set(pattern.params) - set(KNOWN_PARAMS)
     if unknown:
         raise AssertionError(f"the walker cannot fill {sorted(unknown)} of {pattern.route}")
+    if route.category in OFFICIAL_CATEGORIES:
+        yield from official_calls(world, role, pattern, lang)
+        return
     params = pattern.params
     if "pk" in params or "parent_pk" in params:
         unit_keys: tuple = REPORTING_UNIT_KEYS  # the root records no reports
@@ -803,6 +999,119 @@ def _post_data(world, role, name, unit_key, kind, state, decision):
 
         return profile
     return dict  # an empty POST to a page that takes none
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def official_call_data(world: World, name: str, committee: str, state: str):
+    """POST data for an official:* route on one report, built when the request is made (the
+    version read fresh): the same data the positive controls prove a writer can send. Columns
+    no form offers (another committee, a state, a language) ride along and must be ignored."""
+    other = next(key for key in COMMITTEE_KEYS if key != committee)
+    smuggled = {
+        "unit": str(world.units[other].pk),
+        "committee": str(world.units[other].pk),
+        "state": OfficialReport.State.ISSUED,
+        "language": "en",
+        "supersedes": str(world.official[other, "issued"].pk),
+    }
+
+    def build() -> dict:
+        report = world.report(committee, state)
+        if name == "official:detail":  # the draft's form, its title rewritten
+            return {
+                **smuggled,
+                "version": str(report.version),
+                "as_of": _day(report.as_of),
+                "dated": _day(report.dated),
+                "number": "",
+                "number_suffix": report.number_suffix,
+                "superior_body": report.superior_body,
+                "issuing_body": report.issuing_body,
+                "place": report.place,
+                "title": official_posted_token(world.units[committee].code),
+                "recipients": report.recipients,
+                "signer": str(report.signer_id or ""),
+                "on_behalf": report.on_behalf,
+                "signer_title": report.signer_title,
+            }
+        if name in ("official:replace", "official:new"):  # new: ?replaces=<id>
+            return {**smuggled, "as_of": _day(OFFICIAL_DAYS["draft"])}
+        return {"version": str(report.version)}  # issue, discard
+
+    return build
+
+
+def new_official_data(world: World, committee: str):
+    """The new-report form's data for one unit as the committee."""
+    return lambda: {
+        "committee": str(world.units[committee].pk),
+        "as_of": _day(OFFICIAL_DAYS["draft"]),
+        "language": "vi",
+    }
+
+
+def official_calls(world: World, role: str, pattern: WalkedPattern, lang: str) -> Iterator[Call]:
+    """The requests to one official:* pattern. A pattern with a `pk` is filled with the id of
+    each committee's draft and issued report (and each value of its other parameters); the list
+    with each committee as its filter; the new-report page with every unit as the committee
+    posted (the form's choice) or asked for (?committee=<code>), and every report as the one
+    replaced (?replaces=<id>). A method the page does not take is asked once."""
+    name = pattern.name
+    route = ROUTES[name]
+    values = {**PARAM_VALUES, **route.values}
+    plain = [[(p, value) for value in values[p]] for p in pattern.params if p in values]
+
+    def call(method, url, data=None, committee=None, state=None, via=None, note=""):
+        expect = expected_official(role, route, method, committee, state, via)
+        return Call(
+            name,
+            method,
+            url,
+            data if method == "POST" else None,
+            expect,
+            unit_key=committee,
+            state=state,
+            via=via,
+            note=note,
+        )
+
+    if "pk" in pattern.params:
+        first = True
+        for committee, state in product(COMMITTEE_KEYS, OFFICIAL_STATES):
+            pk = world.official[committee, state].pk
+            data = official_call_data(world, name, committee, state)
+            for extra in product(*plain):
+                url = url_for(name, lang, pk=pk, **dict(extra))
+                for method in ("GET", "POST"):
+                    if method in route.methods or first:
+                        yield call(method, url, data, committee, state, note=f"{committee} {state}")
+                first = False
+        return
+    base = url_for(name, lang)
+    if name == "official:list":
+        yield call("GET", base)
+        yield call("POST", base, dict)  # 405
+        for committee in COMMITTEE_KEYS:
+            query = urlencode({"committee": world.units[committee].code, "state": "draft"})
+            yield call("GET", f"{base}?{query}", committee=committee)
+        return
+    if name != "official:new":  # pragma: no cover - a new page needs its fillings written
+        raise AssertionError(f"the walker cannot fill {name}")
+    yield call("GET", base)
+    for committee in UNIT_KEYS:
+        data = new_official_data(world, committee)
+        yield call("POST", base, data, committee, via="form", note=f"committee={committee}")
+        url = f"{base}?{urlencode({'committee': world.units[committee].code})}"
+        for method in ("GET", "POST"):
+            yield call(method, url, data, committee, via="query")
+    for committee, state in product(COMMITTEE_KEYS, OFFICIAL_STATES):
+        url = f"{base}?{urlencode({'replaces': world.official[committee, state].pk})}"
+        data = official_call_data(world, name, committee, state)
+        for method in ("GET", "POST"):
+            yield call(method, url, data, committee, state, "replaces", f"{committee} {state}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -925,7 +1234,23 @@ def body_of(response) -> str:
             if value is not None
         ]
         return "\n".join([response.get("Content-Disposition", ""), *cells])
-    return response.get("Content-Disposition", "") + content.decode("utf-8", "replace")
+    text = response.get("Content-Disposition", "") + content.decode("utf-8", "replace")
+    # A Word file is a zip and a PDF's text sits in compressed streams: their words are read
+    # out too (an official report's document names units).
+    kind = response.get("Content-Type", "")
+    if response.status_code == 200 and kind.startswith(DOCX_TYPE):
+        document = Document(io.BytesIO(content))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        text += "\n".join(["", *(p.text for p in document.paragraphs), *cells])
+    elif response.status_code == 200 and kind.startswith("application/pdf"):
+        try:
+            pages = PdfReader(io.BytesIO(content)).pages
+            words = "\n".join(page.extract_text() for page in pages)
+            # Lines joined again: a name or a code may wrap (after a hyphen, or at a space).
+            text += "\n" + words.replace("-\n", "-").replace("\n", " ")
+        except PdfReadError:
+            pass  # the walk's stand-in evidence PDFs hold no text; their bytes are read above
+    return text
 
 
 def judge(call: Call, response, body: str, markers: list[str], changes: list[str]) -> list[str]:
@@ -975,10 +1300,16 @@ def test_every_url_pattern_is_known_to_the_walker():
     for pattern in walked:
         if pattern.name in PUBLIC:
             continue
+        route = ROUTES[pattern.name]
+        known = {**KNOWN_PARAMS, **route.converters}
         for param, converter in pattern.params.items():
-            assert KNOWN_PARAMS.get(param) == converter, (
+            assert known.get(param) == converter, (
                 f"{pattern.route}: the walker cannot fill <{converter}:{param}>"
             )
+        assert set(route.values) <= set(pattern.params), pattern.name
+    # The official pages (their `pk` an official report's) are filled by official_calls.
+    official = {p.name for p in walked if p.name.startswith("official:")}
+    assert official == {n for n, r in ROUTES.items() if r.category in OFFICIAL_CATEGORIES}
     # Each kind of report must be one the walker can build items and forms for.
     assert set(REPORT_KINDS) == {
         "sessions",
@@ -1076,11 +1407,13 @@ def test_public_pages_show_nothing_of_any_unit(client, world, role):
 # ---------------------------------------------------------------------------------------------
 
 
-def _allowed_calls(world: World, role: str) -> list[Call]:
+def _allowed_calls(world: World, role: str, namespace: str | None = "reports") -> list[Call]:
+    """The writes the walk left out for this role, of one namespace's pages (None: all)."""
     return [
         call
         for pattern in walk()
         if pattern.name not in PUBLIC
+        and (namespace is None or pattern.name.startswith(f"{namespace}:"))
         for call in calls_for(world, role, pattern)
         if call.expect == ALLOWED
     ]
@@ -1256,7 +1589,184 @@ def test_the_dashboard_pages_list_the_units_in_scope(client, world, role, shown,
 
 
 # ---------------------------------------------------------------------------------------------
-# 4b. Mixed ids: one's own unit in the URL, another unit's item or task
+# 4a. Official reports: the writes the walk left out work, and readers get the whole report
+# ---------------------------------------------------------------------------------------------
+
+#: (name, how official:new got its committee, the state of the report in the URL): the writes
+#: a committee's drafter makes, one of each per committee.
+OFFICIAL_WRITES = {
+    ("official:new", "form", None),
+    ("official:new", "query", None),
+    ("official:new", "replaces", "issued"),
+    ("official:detail", None, "draft"),
+    ("official:issue", None, "draft"),
+    ("official:replace", None, "issued"),
+    ("official:discard", None, "draft"),
+}
+
+
+def _official_rows(exclude_unit: Unit) -> list[dict]:
+    return list(OfficialReport.objects.exclude(unit=exclude_unit).order_by("pk").values())
+
+
+@pytest.mark.parametrize(
+    ("role", "committees"),
+    [
+        ("staff", {"root", "ward", "sibling_ward"}),
+        ("ward_secretary", {"ward"}),
+        ("sibling_secretary", {"sibling_ward"}),
+    ],
+)
+def test_official_report_writes_the_walk_left_out_work(client, world, role, committees):
+    """Each write the walk left out for this role, with the walk's URL and data, does what it
+    says to that committee's report and touches no other committee's. Each is undone (a
+    savepoint) before the next, so each meets the reports as the walk did: staff discard a
+    draft with its version, a ward's secretary issues the ward's draft, and so on."""
+    sign_in(client, world, role)
+    user = world.users[role]
+    every = _allowed_calls(world, role, None)
+    assert {call.name.split(":")[0] for call in every} <= {"reports", "official"}
+    allowed = _allowed_calls(world, role, "official")
+    assert {call.unit_key for call in allowed} == committees
+    for committee in committees:
+        made = {(c.name, c.via, c.state) for c in allowed if c.unit_key == committee}
+        assert made == OFFICIAL_WRITES, committee
+    assert len(allowed) == len(OFFICIAL_WRITES) * len(committees)
+    start = snapshot()
+    for call in allowed:
+        unit = world.units[call.unit_key]
+        with transaction.atomic():
+            before, others = snapshot(), _official_rows(unit)
+            existing = set(OfficialReport.objects.values_list("pk", flat=True))
+            response = perform(client, call)
+            assert response.status_code == 302, f"{call.label()}: {response.status_code}"
+            assert differences(before, snapshot()), f"{call.label()} changed nothing"
+            assert _official_rows(unit) == others, f"{call.label()} changed another committee's"
+            new = list(OfficialReport.objects.exclude(pk__in=existing))
+            if call.name in ("official:new", "official:replace"):
+                (draft,) = new
+                assert (draft.unit, draft.state, draft.language) == (unit, "draft", "vi")
+                assert draft.created_by == user
+                replaced = world.official[call.unit_key, "issued"] if call.state else None
+                assert draft.supersedes == replaced, call.label()
+                assert response["Location"] == url_for("official:detail", pk=draft.pk)
+            elif call.name == "official:discard":
+                assert not new
+                discarded = world.official[call.unit_key, "draft"].pk
+                assert not OfficialReport.objects.filter(pk=discarded).exists()
+            else:
+                assert not new
+                report = world.report(call.unit_key, call.state)
+                assert report.unit == unit
+                if call.name == "official:detail":
+                    assert report.title == official_posted_token(unit.code)
+                    assert (report.state, report.version) == ("draft", 2)
+                else:  # issue
+                    assert (report.state, report.issued_by) == ("issued", user)
+                    assert report.docx and report.pdf
+            transaction.set_rollback(True)
+    assert not differences(start, snapshot())
+
+
+@pytest.mark.parametrize(
+    ("role", "committee", "state"),
+    [
+        ("ward_secretary", "ward", "draft"),
+        ("ward_secretary", "ward", "issued"),
+        ("sibling_secretary", "sibling_ward", "issued"),
+        ("standing", "root", "draft"),
+        ("staff", "root", "issued"),
+    ],
+)
+def test_official_reports_are_read_whole_by_those_who_may(client, world, role, committee, state):
+    """The walk expects 200 for these; here the page, the preview and both files must show the
+    report itself (its title's token), so the walk's markers check reads their text. The
+    district's report names the wards: what keeps it from a ward's secretary is the 404."""
+    sign_in(client, world, role)
+    report = world.official[committee, state]
+    mark = official_token(world.units[committee].code, state)
+    urls = [
+        url_for("official:detail", pk=report.pk),
+        url_for("official:preview", pk=report.pk),
+        url_for("official:file", pk=report.pk, extension="docx"),
+        url_for("official:file", pk=report.pk, extension="pdf"),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = body_of(response)
+        assert mark in body, url
+        if committee == "root" and url.endswith(("docx", "pdf")):
+            for ward in ("ward", "sibling_ward"):
+                assert world.units[ward].name_vi in body, (url, ward)
+
+
+def test_a_committees_draft_is_not_for_the_secretary_above_it(client, world):
+    """A grassroots committee under the ward: the ward's secretary sees it (it is in the ward's
+    subtree) and reads its issued report, but may not write to it, and its draft is theirs to
+    know nothing of (404, as for an id that does not exist); the district's roles read it."""
+    committee = UnitFactory(
+        parent=world.units["ward"],
+        code="p-kim-lien-dux",
+        name_vi="Đảng bộ Trường học Kim Liên",
+        name_en="Kim Lien School Party Committee",
+        kind=UnitKind.GRASSROOTS_COMMITTEE,
+        member_count=20,
+    )
+    staff = world.users["staff"]
+    reports = {}
+    for state in ("issued", "draft"):
+        reports[state] = official_services.start_draft(
+            user=staff,
+            campaign=world.campaign,
+            committee=committee,
+            as_of=OFFICIAL_DAYS[state],
+            language="vi",
+        )
+        title = official_token(committee.code, state)
+        OfficialReport.objects.filter(pk=reports[state].pk).update(title=title)
+    official_services.issue(report_id=reports["issued"].pk, user=staff, expected_version=1)
+    hidden_draft = official_token(committee.code, "draft")
+    sign_in(client, world, "ward_secretary")
+    problems = []
+    before = snapshot()
+
+    def check(method, url, expect, data=None):
+        nonlocal before
+        response = client.get(url) if method == "GET" else client.post(url, data or {})
+        body = body_of(response)
+        after = snapshot()
+        call = Call("official", method, url, None, expect)
+        problems.extend(judge(call, response, body, [hidden_draft], differences(before, after)))
+        before = after
+        return body
+
+    listed = check("GET", url_for("official:list"), {200})
+    assert f'href="{url_for("official:detail", pk=reports["issued"].pk)}"' in listed
+    assert f'href="{url_for("official:detail", pk=reports["draft"].pk)}"' not in listed
+
+    for state, report in reports.items():
+        hidden = state == "draft"
+        version = {"version": str(report.version)}
+        check("GET", url_for("official:detail", pk=report.pk), {404} if hidden else {200})
+        check("POST", url_for("official:detail", pk=report.pk), {404} if hidden else {403})
+        check("GET", url_for("official:preview", pk=report.pk), {404} if hidden else {200})
+        for extension in ("docx", "pdf") if hidden else ("pdf",):
+            url = url_for("official:file", pk=report.pk, extension=extension)
+            check("GET", url, {404} if hidden else {200})
+        for name in ("official:issue", "official:replace", "official:discard"):
+            check("POST", url_for(name, pk=report.pk), {404} if hidden else {403}, version)
+        replaces = url_for("official:new") + f"?replaces={report.pk}"
+        check("GET", replaces, {404} if hidden else {403})
+        # The ward's secretary drafts for the ward only: the form does not offer this one.
+        form = {"committee": str(committee.pk), "as_of": _day(OFFICIAL_DAYS["draft"])}
+        check("POST", url_for("official:new"), {400}, {**form, "language": "vi"})
+        check("GET", url_for("official:new") + "?committee=p-kim-lien-dux", {404})
+    assert not problems, "\n".join(problems)
+    sign_in(client, world, "standing")
+    assert client.get(url_for("official:detail", pk=reports["draft"].pk)).status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 
 
