@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from units.models import Unit
 
@@ -21,7 +22,7 @@ class OfficialReport(models.Model):
     it (`supersedes`), and the old one is then marked superseded."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
+        DRAFT = "draft", pgettext_lazy("official report", "Draft")
         ISSUED = "issued", _("Issued")
         SUPERSEDED = "superseded", _("Superseded")
 

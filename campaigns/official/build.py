@@ -319,13 +319,14 @@ PARAGRAPH_KEYS = (
 
 
 def previous_issued(report: OfficialReport) -> OfficialReport | None:
-    """The committee's report last issued as of a day before this one's, whose figures this one
-    is compared with: of two issued as of the same day (a report and its replacement), the one
-    issued last."""
+    """The committee's report in force as of the latest day before this one's (a superseded
+    report is left out: its replacement is what was sent up), whose figures this one is
+    compared with."""
     earlier = OfficialReport.objects.filter(
         unit_id=report.unit_id,
         campaign_id=report.campaign_id,
-        state__in=(OfficialReport.State.ISSUED, OfficialReport.State.SUPERSEDED),
+        # A superseded report was withdrawn: its replacement is what was sent up.
+        state=OfficialReport.State.ISSUED,
         as_of__lt=report.as_of,
     )
     if report.pk:

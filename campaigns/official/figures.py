@@ -10,8 +10,8 @@ committee: each read is one aggregate, or one pass over the subtree's rows.
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, IntegerField, Max, Q, Sum
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models.functions import Coalesce, Least, Length
 
 from units.models import Unit
 
@@ -22,6 +22,8 @@ from ..registry import report_kinds
 
 STUDY = UnitStatus.StudyState
 REPORTING = Q(reporting=True)
+#: Items that count once sent: submitted or accepted (a draft or a returned item does not).
+SENT = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
 FIELDS = ("economy", "culture", "society")
 #: How many units a sentence names before saying "and N others".
 NAMED_UNITS = 12
@@ -98,27 +100,27 @@ def item_figures(campaign: Campaign, committee: Unit, day: date) -> dict:
         )
     if "propaganda" in kinds:
         figures["people_reached"] = (
+            # The activities the status rows count (R6: submitted or accepted), and their people.
             kind_items_as_of(kinds["propaganda"], campaign, day, units)
-            .filter(held_on__lte=day)
-            .exclude(status=ReviewStatus.DRAFT)
+            .filter(status__in=SENT)
             .aggregate(n=Coalesce(Sum("audience"), 0))["n"]
         )
     progress = {field: {"tasks": 0, "reported": 0, "percent_sum": 0} for field in FIELDS}
     if "tasks" in kinds and "reports" in kinds:
-        chosen = (ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED)
         tasks = dict(
             kind_items_as_of(kinds["tasks"], campaign, day, units)
-            .filter(status__in=chosen)
+            .filter(status__in=SENT)
             .values_list("id", "field")
         )
-        latest = (
+        # Each task's latest progress: ordered by task and period, the dict keeps each task's
+        # report of its latest period (a task reports once a period).
+        reports = (
             kind_items_as_of(kinds["reports"], campaign, day, units)
-            .filter(status__in=chosen, task_id__in=list(tasks))
-            .order_by()
-            .values("task_id")
-            .annotate(percent=Max("percent"))
+            .filter(status__in=SENT, task_id__in=list(tasks))
+            .order_by("task_id", "period_start")
             .values_list("task_id", "percent")
         )
+        latest = dict(reports).items()
         for field in tasks.values():
             if field in progress:
                 progress[field]["tasks"] += 1
@@ -136,15 +138,14 @@ def item_figures(campaign: Campaign, committee: Unit, day: date) -> dict:
 
 
 def flag_figures(campaign: Campaign, committee: Unit, day: date) -> dict:
-    """Open flags of the subtree on the day, and how many of them went up to the committee
-    above the unit or to the Standing Committee."""
+    """How many of the subtree's flags open on the day went up to the committee above the unit
+    or to the Standing Committee."""
     return Flag.objects.filter(
         Q(closed_on__isnull=True) | Q(closed_on__gt=day),
         campaign=campaign,
         unit__path__startswith=committee.path,
         opened_on__lte=day,
     ).aggregate(
-        flags_open=Count("pk"),
         escalated_to_committee=_count(Q(escalated_to_committee_on__lte=day)),
         escalated_to_standing=_count(Q(escalated_to_standing_on__lte=day)),
     )
@@ -181,5 +182,13 @@ def committee_figures(campaign: Campaign, committee: Unit, day: date, language: 
     figures["tasks"] = sum(figures[f"tasks_{field}"] for field in FIELDS)
     figures.update(item_figures(campaign, committee, day))
     figures.update(flag_figures(campaign, committee, day))
+    # The party organisations directly under the committee ("trực thuộc"), whom it directs.
+    figures["direct_units"] = (
+        subtree_statuses(campaign, committee)
+        .filter(REPORTING)
+        .annotate(path_length=Length("path"))
+        .filter(path_length=len(committee.path) + Unit.steplen)
+        .count()
+    )
     figures["behind"] = units_behind(campaign, committee, language)
     return figures

@@ -8,6 +8,7 @@ and the renderers write them as characters. The committee, the campaign and the 
 the view (the person's scope and the URL), never from the form.
 """
 
+import hashlib
 import unicodedata
 from datetime import date
 
@@ -61,6 +62,10 @@ def bad_characters(text: str, *, multiline: bool) -> list[str]:
             if (unicodedata.category(ch) == "Cc" and ch not in allowed) or ch in BIDI_CONTROLS
         }
     )
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
 
 
 class PlainTextField(forms.CharField):
@@ -310,6 +315,12 @@ class DraftForm(forms.Form):
             )
             self.fields[f"paragraph_{key}"].widget.attrs["lang"] = report.language
             self.initial[f"paragraph_{key}"] = text
+            # What the box showed, so that an untouched box is told from a rewritten one even
+            # if the app's text moved on (a report arrived) between showing and saving.
+            self.fields[f"shown_{key}"] = forms.CharField(
+                widget=forms.HiddenInput, required=False, max_length=64
+            )
+            self.initial[f"shown_{key}"] = text_digest(text)
             if key in edits:
                 self.fields[f"reset_{key}"] = forms.BooleanField(
                     label=_("Go back to the app's text"), required=False
@@ -333,6 +344,7 @@ class DraftForm(forms.Form):
                         "key": p.key,
                         "field": self[f"paragraph_{p.key}"],
                         "reset": self._bound_or_none(f"reset_{p.key}"),
+                        "shown": self[f"shown_{p.key}"],
                         "edited": p.key in edits,
                     }
                     for p in section.paragraphs
@@ -348,7 +360,9 @@ class DraftForm(forms.Form):
 
     def clean_number(self):
         number = self.cleaned_data["number"]
-        if number and not all(ch.isalnum() for ch in number):
+        # ASCII only: a full-width "１５" would look like another report's "15" yet pass the
+        # uniqueness check.
+        if number and not (number.isascii() and number.isalnum()):
             raise forms.ValidationError(
                 _("The number holds digits and letters only, e.g. 15."), code="number"
             )
@@ -420,6 +434,9 @@ class DraftForm(forms.Form):
                     kept[key] = current[key]
                 continue
             text = self.cleaned_data.get(f"paragraph_{key}") or ""
+            untouched = self.cleaned_data.get(f"shown_{key}") == text_digest(text)
+            if key not in current and untouched:
+                continue  # the app's text as it was shown: it keeps following the figures
             if text != default:
                 kept[key] = text
         return kept

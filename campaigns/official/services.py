@@ -159,7 +159,7 @@ def issue(*, report_id: int, user: User, expected_version: int) -> OfficialRepor
     its number is another issued report's."""
     with transaction.atomic():
         report = (
-            OfficialReport.objects.select_for_update()
+            OfficialReport.objects.select_for_update(of=("self",))
             .select_related("unit", "campaign", "signer")
             .get(pk=report_id)
         )

@@ -46,9 +46,14 @@ def compare(label: str, old: float | None, new: float, *, unit: str = "%") -> st
 
 def requirements(campaign: Campaign, committee_name: str, figures: dict) -> str:
     frequency = _("every month") if campaign.report_frequency == "monthly" else _("every quarter")
+    organisations = ngettext(
+        "the %(units)s party organisation under it",
+        "the %(units)s party organisations under it",
+        figures["direct_units"],
+    ) % {"units": number(figures["direct_units"])}
     return _(
-        "Carrying out %(campaign)s, %(committee)s directed its %(units)s party organisations "
-        "to hold study sessions on the campaign by %(study_deadline)s, with at least "
+        "Carrying out %(campaign)s, %(committee)s directed %(organisations)s to hold study "
+        "sessions on the campaign by %(study_deadline)s, with at least "
         "%(share)s%% of their members taking part; to issue an implementation plan by "
         "%(plan_deadline)s; to choose at least one breakthrough task in economy, culture or "
         "society by %(task_deadline)s and report on its progress %(frequency)s; to build new "
@@ -56,7 +61,7 @@ def requirements(campaign: Campaign, committee_name: str, figures: dict) -> str:
     ) % {
         "campaign": campaign.short_title,
         "committee": committee_name,
-        "units": number(figures["units"]),
+        "organisations": organisations,
         "study_deadline": short_date(effective_deadline(campaign, campaign.study_deadline)),
         "share": campaign.required_study_share,
         "plan_deadline": short_date(effective_deadline(campaign, campaign.plan_deadline)),
@@ -84,12 +89,11 @@ def study(campaign: Campaign, as_of: date, figures: dict, previous: dict | None)
     }
     if as_of > deadline:
         text = _(
-            "Study: by the deadline (%(deadline)s), %(on_time)s of %(units)s units "
-            "(%(on_time_pct)s) had held their study sessions, with %(by_deadline)s of "
-            "%(members)s party members (%(by_deadline_pct)s) taking part. By %(as_of)s, "
-            "%(done)s units (%(done_pct)s) have completed the study, %(late)s of them in "
-            "make-up sessions after the deadline, and %(covered)s party members "
-            "(%(covered_pct)s) have studied."
+            "Study: by the deadline (%(deadline)s), study sessions had been held in "
+            "%(on_time)s of %(units)s units (%(on_time_pct)s), with %(by_deadline)s of "
+            "%(members)s party members (%(by_deadline_pct)s) taking part. By %(as_of)s, the "
+            "study has been completed in %(done)s of %(units)s units (%(done_pct)s), and "
+            "%(covered)s party members (%(covered_pct)s) have studied."
         )
     else:
         text = _(
@@ -98,6 +102,12 @@ def study(campaign: Campaign, as_of: date, figures: dict, previous: dict | None)
             "members (%(covered_pct)s) have studied."
         )
     text = text % values
+    if as_of > deadline and figures["late"]:
+        text += " " + ngettext(
+            "%(late)s unit completed it in a make-up session after the deadline.",
+            "%(late)s units completed it in make-up sessions after the deadline.",
+            figures["late"],
+        ) % {"late": number(figures["late"])}
     if previous:
         text += compare(
             _("the share of units that completed the study"),
@@ -109,14 +119,19 @@ def study(campaign: Campaign, as_of: date, figures: dict, previous: dict | None)
 
 def plans(figures: dict, previous: dict | None) -> str:
     text = _(
-        "Implementation plans: %(accepted)s of %(units)s units (%(pct)s) have an implementation "
-        "plan accepted by the committee; %(waiting)s plans are awaiting review."
+        "Implementation plans: an implementation plan has been accepted for %(accepted)s of "
+        "%(units)s units (%(pct)s)."
     ) % {
         "accepted": number(figures["plans_accepted"]),
         "units": number(figures["units"]),
         "pct": percent(figures["plans_accepted"], figures["units"]),
-        "waiting": number(figures["plans_waiting"]),
     }
+    if figures["plans_waiting"]:
+        text += " " + ngettext(
+            "%(waiting)s plan is awaiting review.",
+            "%(waiting)s plans are awaiting review.",
+            figures["plans_waiting"],
+        ) % {"waiting": number(figures["plans_waiting"])}
     if previous:
         text += compare(
             _("the share of units with an accepted plan"),
@@ -131,10 +146,12 @@ def field_label(field: str) -> str:
 
 
 def tasks(figures: dict, previous: dict | None) -> str:
+    if not figures["tasks"]:
+        return _("Breakthrough tasks: no unit has chosen a breakthrough task yet.")
     text = _(
         "Breakthrough tasks: %(with_task)s of %(units)s units (%(pct)s) have chosen "
-        "%(tasks)s breakthrough tasks: %(economy)s in economy, %(culture)s in culture and "
-        "%(society)s in society."
+        "breakthrough tasks, %(tasks)s in all: %(economy)s in economy, %(culture)s in culture "
+        "and %(society)s in society."
     ) % {
         "with_task": number(figures["units_with_task"]),
         "units": number(figures["units"]),
@@ -147,8 +164,10 @@ def tasks(figures: dict, previous: dict | None) -> str:
     if not figures["reports_total"]:
         text += " " + _("No progress report has been sent yet.")
     else:
-        text += " " + _(
-            "Units have sent %(reports)s progress reports, %(on_time)s of them on time."
+        text += " " + ngettext(
+            "Units have sent %(reports)s progress report, %(on_time)s of them on time.",
+            "Units have sent %(reports)s progress reports, %(on_time)s of them on time.",
+            figures["reports_total"],
         ) % {
             "reports": number(figures["reports_total"]),
             "on_time": number(figures["reports_on_time"]),
@@ -213,33 +232,61 @@ def incidents(campaign: Campaign, figures: dict) -> str:
 
 
 def propaganda(figures: dict) -> str:
-    return _(
+    if not figures["propaganda"]:
+        return _("Propaganda: no propaganda activity has been recorded yet.")
+    return ngettext(
+        "Propaganda: units have held %(activities)s propaganda activity, reaching %(people)s "
+        "people.",
         "Propaganda: units have held %(activities)s propaganda activities, reaching "
-        "%(people)s people."
+        "%(people)s people.",
+        figures["propaganda"],
     ) % {
         "activities": number(figures["propaganda"]),
         "people": number(figures["people_reached"]),
     }
 
 
-def _behind_phrases() -> dict[str, str]:
-    return {
-        FLAG_COLUMNS[FlagKind.STUDY_OVERDUE]: _("%(count)s have not completed the study"),
-        FLAG_COLUMNS[FlagKind.PLAN_MISSING]: _("%(count)s have no accepted implementation plan"),
-        FLAG_COLUMNS[FlagKind.NO_BREAKTHROUGH]: _("%(count)s have not chosen a breakthrough task"),
-        FLAG_COLUMNS[FlagKind.REPORT_OVERDUE]: _("%(count)s are late with a progress report"),
-        FLAG_COLUMNS[FlagKind.STALE_INCIDENT]: _(
-            "%(count)s have incidents unresolved past the time limit"
+def _behind_phrase(column: str, count: int) -> str:
+    phrases = {
+        FLAG_COLUMNS[FlagKind.STUDY_OVERDUE]: ngettext(
+            "%(count)s has not completed the study",
+            "%(count)s have not completed the study",
+            count,
         ),
-        FLAG_COLUMNS[FlagKind.PROPAGANDA_SHORT]: _("%(count)s have too few propaganda activities"),
+        FLAG_COLUMNS[FlagKind.PLAN_MISSING]: ngettext(
+            "%(count)s has no accepted implementation plan",
+            "%(count)s have no accepted implementation plan",
+            count,
+        ),
+        FLAG_COLUMNS[FlagKind.NO_BREAKTHROUGH]: ngettext(
+            "%(count)s has not chosen a breakthrough task",
+            "%(count)s have not chosen a breakthrough task",
+            count,
+        ),
+        FLAG_COLUMNS[FlagKind.REPORT_OVERDUE]: ngettext(
+            "%(count)s is late with a progress report",
+            "%(count)s are late with a progress report",
+            count,
+        ),
+        FLAG_COLUMNS[FlagKind.STALE_INCIDENT]: ngettext(
+            "%(count)s has incidents unresolved past the time limit",
+            "%(count)s have incidents unresolved past the time limit",
+            count,
+        ),
+        FLAG_COLUMNS[FlagKind.PROPAGANDA_SHORT]: ngettext(
+            "%(count)s has too few propaganda activities",
+            "%(count)s have too few propaganda activities",
+            count,
+        ),
     }
+    return phrases[column] % {"count": number(count)}
 
 
 def behind(figures: dict) -> str:
     if not figures["units_flagged"]:
         return _("All units are on schedule: none carries an open flag.")
     parts = []
-    for column, phrase in _behind_phrases().items():
+    for column in FLAG_COLUMNS.values():
         entry = figures["behind"].get(column)
         if not entry:
             continue
@@ -249,7 +296,7 @@ def behind(figures: dict) -> str:
             names += ngettext(" and %(n)s other unit", " and %(n)s other units", more) % {
                 "n": number(more)
             }
-        parts.append(phrase % {"count": number(entry["count"])} + f" ({names})")
+        parts.append(_behind_phrase(column, entry["count"]) + f" ({names})")
     return (
         ngettext(
             "%(count)s unit is still behind: ",
@@ -263,22 +310,41 @@ def behind(figures: dict) -> str:
 
 
 def actions(figures: dict) -> str:
-    return _(
-        "Units receive a reminder before each deadline and a weekly digest of what they still "
-        "owe; %(committee)s flags have been raised to the committee above the unit and "
-        "%(standing)s to the Standing Committee for direction; %(awaiting)s reports are awaiting "
-        "review."
-    ) % {
-        "committee": number(figures["escalated_to_committee"]),
-        "standing": number(figures["escalated_to_standing"]),
-        "awaiting": number(figures["awaiting_review"]),
-    }
+    text = _(
+        "Units receive a reminder before each deadline and a weekly digest of what they still owe."
+    )
+    if figures["escalated_to_committee"] or figures["escalated_to_standing"]:
+        text += " " + _(
+            "Flags raised to the committee above the unit: %(committee)s; to the Standing "
+            "Committee, for direction: %(standing)s."
+        ) % {
+            "committee": number(figures["escalated_to_committee"]),
+            "standing": number(figures["escalated_to_standing"]),
+        }
+    if figures["awaiting_review"]:
+        text += " " + ngettext(
+            "%(awaiting)s report is awaiting review.",
+            "%(awaiting)s reports are awaiting review.",
+            figures["awaiting_review"],
+        ) % {"awaiting": number(figures["awaiting_review"])}
+    return text
 
 
 def next_steps(committee_name: str, figures: dict) -> str:
-    return _(
+    if not figures["units_flagged"]:
+        return _(
+            "In the coming period, %(committee)s will keep every unit on schedule, review the "
+            "reports awaiting review without delay, follow the breakthrough tasks' progress "
+            "reports each period, and spread the new models that work well."
+        ) % {"committee": committee_name}
+    return ngettext(
+        "In the coming period, %(committee)s will urge the %(behind)s unit still behind to "
+        "complete what it owes, review the reports awaiting review without delay, follow the "
+        "breakthrough tasks' progress reports each period, and spread the new models that "
+        "work well.",
         "In the coming period, %(committee)s will urge the %(behind)s units still behind to "
         "complete what they owe, review the reports awaiting review without delay, follow the "
         "breakthrough tasks' progress reports each period, and spread the new models that "
-        "work well."
+        "work well.",
+        figures["units_flagged"],
     ) % {"committee": committee_name, "behind": number(figures["units_flagged"])}

@@ -11,7 +11,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from units.models import UNIT_ROLES
 from units.selectors import user_scope, visible_units
 
 from ...models import OfficialReport
@@ -47,8 +46,10 @@ def report_list(request):
     reports = reports_visible_to(request.user).defer("snapshot", "docx", "pdf", "edits")
     if not scope.is_district:
         # Drafts are their committee's business: a unit role on it (can_draft_for).
-        own = [a.unit_id for a in scope.assignments if a.role in UNIT_ROLES]
-        reports = reports.filter(~Q(state=State.DRAFT) | Q(unit_id__in=own))
+        # (the same rule as `access.may_read`: committees_for is can_draft_for as a query).
+        reports = reports.filter(
+            ~Q(state=State.DRAFT) | Q(unit__in=committees_for(request.user).values("pk"))
+        )
     committees = list(
         visible_units(request.user)
         .filter(kind__in=COMMITTEE_KINDS)
@@ -94,7 +95,7 @@ def _replaced(request) -> OfficialReport | None:
     value = request.GET.get("replaces", "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdecimal() or not value.isascii():
         raise Http404
     return writable_report(request, int(value))
 
@@ -114,6 +115,8 @@ def report_new(request):
         raise Http404
     initial = {}
     code = request.GET.get("committee", "").strip()
+    if code and ("\x00" in code or len(code) > 64):
+        raise Http404  # no unit has such a code, and PostgreSQL refuses a NUL in a query
     if code and replaces is None:
         # A link for one committee (from its page) must name one the person drafts for.
         chosen = committees.filter(code=code).first()

@@ -52,9 +52,12 @@ def test_the_figures_are_those_of_the_day(story, campaign, staff):
     )
     assert early.figures["plans_accepted"] == 1
     text = paragraphs(later.document)["study"]
-    assert "by the deadline (31/03/2024), 1 of 4 units (25%)" in text
-    assert "By 15/04/2024, 2 units (50%) have completed the study, 1 of them" in text
+    assert "by the deadline (31/03/2024), study sessions had been held in 1 of 4 units (25%)" in (
+        text
+    )
+    assert "By 15/04/2024, the study has been completed in 2 of 4 units (50%)" in text
     assert "70 party members (76%) have studied" in text
+    assert "1 unit completed it in a make-up session after the deadline." in text
     # Working out a past day keeps nothing.
     assert not UnitStatus.objects.filter(campaign=campaign).exists()
 
@@ -176,7 +179,7 @@ def test_build_report_writes_a_draft_and_keeps_nothing(story, campaign, tmp_path
     call_command("build_report", unit="dongda", as_of="2024-04-15", output=str(output))
     text = "\n".join(p.text for p in Document(output).paragraphs)
     assert "BÁO CÁO" in text
-    assert "Tính đến ngày 15/04/2024, 2 đơn vị (50%) đã hoàn thành học tập" in text
+    assert "Tính đến ngày 15/04/2024, 2/4 đơn vị (50%) đã hoàn thành học tập" in text
     assert not OfficialReport.objects.exists()
 
 
