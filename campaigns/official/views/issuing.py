@@ -7,10 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..build import build_document
-from ..forms import (
-    ReplaceForm,
-    VersionForm,
-)
+from ..forms import ReplaceForm, VersionForm, paragraph_label
 from ..services import (
     DraftConflict,
     OfficialReportError,
@@ -47,6 +44,12 @@ def report_issue(request, pk: int):
                 "document": built.document,
                 "figures": built.document.figures,
                 "previous": built.previous,
+                # Rewritten paragraphs keep the figures they were written with: say which.
+                "edited": [
+                    paragraph_label(key)
+                    for key, paragraph in built.document.paragraphs().items()
+                    if paragraph.edited
+                ],
                 "form": VersionForm(initial={"version": report.version}),
             },
         )

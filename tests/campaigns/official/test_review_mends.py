@@ -135,3 +135,14 @@ def test_the_list_shows_only_the_drafts_the_person_may_open(
     listed = client.get(url("list"))
     assert url("detail", ward_draft) not in listed.text
     assert client.get(url("detail", ward_draft)).status_code == 404
+
+
+def test_the_confirmation_names_the_rewritten_paragraphs(client, district, campaign, staff):
+    report = draft(staff, district.root, campaign, edits={"plans": "Văn bản tự viết."})
+    client.force_login(staff)
+    page = client.get(url("issue", report))
+    assert page.status_code == 200
+    assert 'data-testid="edited-warning"' in page.text
+    assert "Kế hoạch thực hiện" in page.text.split('data-testid="edited-warning"')[1]
+    untouched = draft(staff, district.sibling_ward, campaign)
+    assert 'data-testid="edited-warning"' not in client.get(url("issue", untouched)).text
