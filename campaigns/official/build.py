@@ -8,10 +8,12 @@ from datetime import date
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from units.models import Unit, UnitKind
 from units.selectors import unit_ancestors
 
+from ..dashboard.selectors import percent
 from ..engine.run import figures_as_of
 from ..models import Campaign, OfficialReport, ReviewStatus, UnitStatus
 from ..periods import short_date
@@ -198,75 +200,52 @@ def appendix(report: OfficialReport, committee: Unit) -> Appendix:
     )
 
 
+#: The figures the draft page shows beside those of the previous issued report: each worked
+#: out by one function from a report's figures, today's and the previous report's alike.
+HEADLINE = [
+    (
+        "study_done",
+        _lazy("Units that completed the study"),
+        lambda f: percent(f["done"], f["units"]),
+        True,
+    ),
+    (
+        "members_covered",
+        _lazy("Party members who studied"),
+        lambda f: percent(f["members_covered"], f["members"]),
+        True,
+    ),
+    (
+        "plans",
+        _lazy("Units with an accepted plan"),
+        lambda f: percent(f["plans_accepted"], f["units"]),
+        True,
+    ),
+    ("tasks", _lazy("Breakthrough tasks"), lambda f: f["tasks"], False),
+    ("initiatives", _lazy("New models"), lambda f: f["initiatives"], False),
+    ("incidents_resolved", _lazy("Incidents resolved"), lambda f: f["incidents_resolved"], False),
+    ("units_flagged", _lazy("Units behind"), lambda f: f["units_flagged"], False),
+]
+
+
 def headline(figures: dict, previous: dict | None) -> list[Figure]:
-    """The figures the draft page shows beside those of the previous issued report."""
+    result = []
+    for key, label, measure, is_share in HEADLINE:
 
-    def entry(key, label, value, display_of, previous_value):
-        return Figure(
-            key=key,
-            label=label,
-            display=display_of(value),
-            value=value,
-            previous_display=display_of(previous_value) if previous_value is not None else "",
+        def shown(value, is_share=is_share):
+            return f"{texts.number(value)}%" if is_share else texts.number(value)
+
+        value = measure(figures)
+        result.append(
+            Figure(
+                key=key,
+                label=str(label),
+                display=shown(value),
+                value=value,
+                previous_display=shown(measure(previous)) if previous else "",
+            )
         )
-
-    def pct(value):
-        return f"{texts.number(value)}%"
-
-    def prev(expression):
-        return expression(previous) if previous else None
-
-    return [
-        entry(
-            "study_done",
-            _("Units that completed the study"),
-            texts.share(figures["done"], figures["units"]),
-            pct,
-            prev(lambda p: texts.share(p["done"], p["units"])),
-        ),
-        entry(
-            "members_covered",
-            _("Party members who studied"),
-            texts.share(figures["members_covered"], figures["members"]),
-            pct,
-            prev(lambda p: texts.share(p["members_covered"], p["members"])),
-        ),
-        entry(
-            "plans",
-            _("Units with an accepted plan"),
-            texts.share(figures["plans_accepted"], figures["units"]),
-            pct,
-            prev(lambda p: texts.share(p["plans_accepted"], p["units"])),
-        ),
-        entry(
-            "tasks",
-            _("Breakthrough tasks"),
-            figures["tasks"],
-            texts.number,
-            prev(lambda p: p["tasks"]),
-        ),
-        entry(
-            "initiatives",
-            _("New models"),
-            figures["initiatives"],
-            texts.number,
-            prev(lambda p: p["initiatives"]),
-        ),
-        entry(
-            "incidents_resolved",
-            _("Incidents resolved"),
-            figures["incidents_resolved"],
-            texts.number,
-            prev(lambda p: p["incidents_resolved"]),
-        ),
-        entry(
-            "units_flagged",
-            _("Units behind"),
-            figures["units_flagged"],
-            texts.number,
-            prev(lambda p: p["units_flagged"]),
-        ),
-    ]
+    return result
 
 
 def default_sections(
@@ -302,20 +281,6 @@ def default_sections(
             paragraphs(next=texts.next_steps(committee_name, figures)),
         ),
     ]
-
-
-PARAGRAPH_KEYS = (
-    "requirements",
-    "study",
-    "plans",
-    "tasks",
-    "models",
-    "incidents",
-    "propaganda",
-    "behind",
-    "actions",
-    "next",
-)
 
 
 def previous_issued(report: OfficialReport) -> OfficialReport | None:

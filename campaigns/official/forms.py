@@ -29,7 +29,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 #: The longest paragraph a person may write.
 PARAGRAPH_MAX = 5000
 
-#: What each paragraph is about, to label its box (the keys are build.PARAGRAPH_KEYS).
+#: What each paragraph is about, to label its box (the keys of build.default_sections).
 PARAGRAPH_LABELS = {
     "requirements": _("How the campaign was set in motion"),
     "study": _("Study and dissemination"),

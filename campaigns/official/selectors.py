@@ -57,7 +57,3 @@ def signers_for(committee: Unit) -> QuerySet[User]:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-
-
-def issued_reports(committee: Unit) -> QuerySet[OfficialReport]:
-    return OfficialReport.objects.filter(unit=committee).exclude(state=OfficialReport.State.DRAFT)

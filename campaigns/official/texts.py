@@ -10,6 +10,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ..dashboard.selectors import percent as share
 from ..engine.status import FLAG_COLUMNS
 from ..models import Campaign, FlagKind
 from ..periods import effective_deadline, short_date
@@ -22,11 +23,8 @@ def number(value: int) -> str:
 
 
 def percent(part: int, whole: int) -> str:
-    return _("%(value)s%%") % {"value": round(100 * part / whole) if whole else 0}
-
-
-def share(part: int, whole: int) -> float:
-    return round(100 * part / whole) if whole else 0
+    """ "86%", the dashboard's rounding."""
+    return _("%(value)s%%") % {"value": share(part, whole)}
 
 
 def compare(label: str, old: float | None, new: float, *, unit: str = "%") -> str:
