@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from dongda.text import BidiControlsRefused, BidiControlsRefusedAdmin
 from units.selectors import user_scope
 
 from .models import (
@@ -34,14 +36,21 @@ from .setup import (
 )
 
 
-class ReportAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
+class ReportAdmin(BidiControlsRefusedAdmin, SimpleHistoryAdmin, TabbedTranslationAdmin):
     list_filter = ["status", "campaign"]
     search_fields = ["unit__code", "unit__search_name"]
     autocomplete_fields = ["unit"]
     readonly_fields = ["created_by", "reviewed_by", "submitted_at", "reviewed_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Evidence comes in through the report pages only, where its content, macros and name
+        # are checked (campaigns.reporting.evidence); the admin pages take no files at all
+        # (settings.UPLOAD_FILE_FIELDS).
+        files = [f.name for f in self.model._meta.fields if isinstance(f, models.FileField)]
+        return [*super().get_readonly_fields(request, obj), *files]
 
-class CampaignCopyForm(forms.Form):
+
+class CampaignCopyForm(BidiControlsRefused, forms.Form):
     """What the office types to copy a campaign to a new year; every date is offered moved by a
     year, and a date left empty is moved by whole years to the year typed."""
 
@@ -115,7 +124,7 @@ def _is_office_staff(request) -> bool:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(TabbedTranslationAdmin):
+class CampaignAdmin(BidiControlsRefusedAdmin, TabbedTranslationAdmin):
     """Campaigns and their settings. The office copies one to a new year (an action, or the
     button on a campaign's page) and takes a campaign's member counts again on purpose (an
     action); a campaign added here takes its member counts when it is saved."""
@@ -236,7 +245,7 @@ class CampaignAdmin(TabbedTranslationAdmin):
 
 
 @admin.register(DayOff)
-class DayOffAdmin(TabbedTranslationAdmin):
+class DayOffAdmin(BidiControlsRefusedAdmin, TabbedTranslationAdmin):
     """Substitute days off and other days the holiday calendar does not know; deadlines that
     fall on them move to the next working day in the campaigns that ask for it."""
 
@@ -260,7 +269,7 @@ class IncidentAdmin(ReportAdmin):
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(BidiControlsRefusedAdmin, admin.ModelAdmin):
     list_display = ["unit", "kind", "subject", "opened_on", "closed_on"]
     list_filter = ["kind", "campaign"]
     search_fields = ["unit__code", "unit__search_name"]

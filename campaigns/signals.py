@@ -1,9 +1,12 @@
 """A unit added or changed in the administration pages (a member count corrected, a unit closed)
 appears on the dashboard, with its flags re-judged, at once, rather than after the next run of
-the deadline engine (which rebuilds every status row anyway)."""
+the deadline engine (which rebuilds every status row anyway). A deleted report takes its
+evidence files off the disk once the deletion commits."""
 
+from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models import FileField
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -13,7 +16,8 @@ from units.signals import bulk_unit_writes, invitations_wanted, units_imported
 from .engine.flags import flags_sync
 from .engine.status import refresh_unit_status
 from .mail.outbox import invitations_queue
-from .models import Campaign
+from .models import Campaign, evidence_path
+from .reporting.evidence import discard_on_commit
 from .setup import member_counts_taken
 
 
@@ -61,3 +65,31 @@ def status_follows_member_counts(sender, campaign: Campaign, **kwargs) -> None:
     if campaign.starts_on <= today:
         flags_sync(campaign=campaign, today=today)
     refresh_unit_status(campaign, today=today)
+
+
+def _evidence_fields(model) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, FileField) and f.upload_to is evidence_path
+    ]
+
+
+def evidence_leaves_with_its_report(sender, instance, **kwargs) -> None:
+    """Reports are deleted only from the administration pages (one, or a selection, which
+    Django deletes row by row when a receiver listens) or by a cascade, never by a service, so
+    this is the one place that sees every deletion. History rows keep the old paths, but nothing
+    serves a file from them."""
+    discard_on_commit(*(getattr(instance, name) for name in _evidence_fields(sender)))
+
+
+# Every model with evidence, whichever app declares it (breakthroughs too): all models are loaded
+# before any app's ready() imports this module. Connected per model, not for every sender, so that
+# deleting rows without evidence (flags, status rows) stays a single DELETE.
+for _model in apps.get_models():
+    if _evidence_fields(_model):
+        post_delete.connect(
+            evidence_leaves_with_its_report,
+            sender=_model,
+            dispatch_uid=f"campaigns.evidence_leaves_with:{_model._meta.label_lower}",
+        )

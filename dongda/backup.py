@@ -168,7 +168,7 @@ def evidence_root() -> Path:
 
 def default_output() -> Path:
     """VAR_DIR/backups/dongda-YYYYmmdd-HHMMSS.tar, in the deployment's time zone."""
-    folder = Path(getattr(settings, "BACKUP_DIR", None) or Path(settings.VAR_DIR) / "backups")
+    folder = Path(settings.BACKUP_DIR)
     return folder / f"dongda-{timezone.localtime():%Y%m%d-%H%M%S}.tar"
 
 

@@ -29,6 +29,10 @@ TESTING = "pytest" in sys.modules or any(
 )
 
 DEBUG = env_bool("DEBUG", False)
+# Set by `rundemo` for its own web server and worker: production's behaviour (DEBUG off, so the
+# app's own error pages, never Django's technical ones) on plain HTTP, with static files served
+# from the source folders instead of a collected, hashed copy.
+DEMO_SERVER = env_bool("DEMO_SERVER", False)
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-dongda-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
@@ -38,7 +42,8 @@ SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 _MANAGEMENT_COMMAND = (
     sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else ""
 )
-_SERVES_PEOPLE = _MANAGEMENT_COMMAND in {"", "runserver", "rundemo"}
+# rundemo itself serves no one: it hands its web server and worker a key of their own.
+_SERVES_PEOPLE = _MANAGEMENT_COMMAND in {"", "runserver"}
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY and _SERVES_PEOPLE and not (DEBUG or TESTING):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set when DEBUG is off (the development key is refused)."
@@ -66,15 +71,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over REQUEST_MAX_BYTES is refused before anything reads it.
+    "dongda.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves collected static files in production; runserver and the test server
     # serve them from the source folders.
-    *([] if DEBUG or TESTING else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    *([] if DEBUG or TESTING or DEMO_SERVER else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF (no body is parsed for a refused request) and the locale (its 400 page is in
+    # the URL's language): NUL bytes, undecodable text and unknown charsets are a 400.
+    "dongda.middleware_requests.MalformedRequestMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it needs request.user to know whose page it is.
+    "dongda.cache_control.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -141,7 +153,15 @@ LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out person may try again after 15 minutes
+# Failures lock a sign-in name out from one client address only: the right password from any
+# other address still signs in, so no one can lock a person out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The reverse proxies in front of the app (nginx on the same machine: 127.0.0.1), as addresses or
+# networks, comma-separated. A request arriving from one of them has its client read from
+# X-Forwarded-For and its scheme from X-Forwarded-Proto; empty (the default) means nothing is in
+# front, and both headers are ignored, since a client could send them itself.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+AXES_CLIENT_IP_CALLABLE = "dongda.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -162,18 +182,40 @@ MODELTRANSLATION_LANGUAGES = ("vi", "en")
 # English falls back to the Vietnamese text a unit typed; Vietnamese never shows English.
 MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("vi",), "vi": ()}
 
+# The admin shows a record's history but cannot revert to an old version: a revert would bypass
+# the services (states, versions, flags) and could bring back an evidence file already removed.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
+# `manage.py backup` writes its archives here (dongda.backup).
+BACKUP_DIR = Path(env_str("BACKUP_DIR") or VAR_DIR / "backups")
 # Evidence files (minutes, plans, reports) are kept outside anything a web server serves; they
 # are read back only through views that check the reader's scope.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "evidence")
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# The most a whole request body may carry (one evidence file, the form's fields and the multipart
+# framing): a larger declared Content-Length is refused with 413 before any of it is read
+# (dongda.request_limits). Below EVIDENCE_MAX_BYTES it would refuse files the form accepts.
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES", EVIDENCE_MAX_BYTES + 1024 * 1024, minimum=EVIDENCE_MAX_BYTES
+)
 FILE_UPLOAD_HANDLERS = [
-    "dongda.uploads.EvidenceSizeLimitHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "dongda.uploads.UploadLimitHandler",
+    "dongda.uploads.MemoryUploadHandler",
+    "dongda.uploads.TemporaryUploadHandler",
 ]
+# The file fields each page reads, by URL name. A file part for any other field, or sent to any
+# other page (the sign-in page above all), is skipped unread by dongda.uploads. The report pages
+# read their kind's file field (campaigns.registry: ReportKind.file_field).
+_REPORT_FILE_FIELDS = ("minutes", "document", "evidence")
+UPLOAD_FILE_FIELDS = {
+    "reports:new": _REPORT_FILE_FIELDS,
+    "reports:new_child": _REPORT_FILE_FIELDS,
+    "reports:edit": _REPORT_FILE_FIELDS,
+    "unit_import:preview": ("file",),
+}
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -182,7 +224,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG or TESTING or DEMO_SERVER
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -257,7 +299,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Security. Production (DEBUG off) passes `manage.py check --deploy`; the HTTPS settings can be
-# relaxed for a plain-HTTP intranet by SECURE_SSL_REDIRECT=false.
+# relaxed for a plain-HTTP intranet by SECURE_SSL_REDIRECT=false. Behind a proxy that ends TLS,
+# TRUSTED_PROXIES must name it: otherwise every request looks like plain HTTP and is redirected
+# to HTTPS again and again.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -271,6 +315,8 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+# A refused form (an expired page, cookies blocked) gets the app's page in the person's language.
+CSRF_FAILURE_VIEW = "dongda.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -281,7 +327,9 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:
+        # Only a proxy in front knows whether the person's connection was HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Everything goes to the console (journald or the terminal) through one handler, whose filter
 # keeps a 4xx to its one line; Django's own loggers are routed to it too, so that none of

@@ -10,8 +10,11 @@ Two rules hold for every one of them:
   `_change_reason` names the step for the item's history.
 """
 
+from contextlib import contextmanager
+
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, FileField, Model
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from units.models import Unit, User
@@ -22,6 +25,7 @@ from ..mail.outbox import returned_notice_queue
 from ..models import Campaign, ReviewStatus, awaits_committee
 from ..periods import review_overdue_from
 from ..registry import kind_of
+from .evidence import discard_on_commit
 
 EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 
@@ -64,6 +68,24 @@ def _claim(item: Model, *, expected_version: int, allowed: tuple[str, ...]) -> M
             raise EditConflict(current)
         raise ReportStateError(current)
     return current
+
+
+def _files_of(item: Model) -> list[FieldFile]:
+    return [getattr(item, f.name) for f in item._meta.concrete_fields if isinstance(f, FileField)]
+
+
+@contextmanager
+def _new_files_removed_on_failure(item: Model, *, previous: Model | None = None):
+    """Saving a row stores its new files at once, before the transaction commits: if the write
+    fails after that, no row will ever point to them, so they go (the files `previous` had stay)."""
+    try:
+        yield
+    except BaseException:
+        kept = {f.name for f in _files_of(previous)} if previous is not None else set()
+        for stored in _files_of(item):
+            if stored.name and stored._committed and stored.name not in kept:
+                stored.storage.delete(stored.name)
+        raise
 
 
 def _refresh_status_of(item: Model) -> None:
@@ -111,7 +133,7 @@ def report_create(
     item.version = 1
     item._change_reason = "created"
     try:
-        with transaction.atomic():
+        with _new_files_removed_on_failure(item), transaction.atomic():
             item.save()
     except IntegrityError:
         if key and (earlier := model.objects.filter(submission_key=key, unit=unit).first()):
@@ -121,20 +143,25 @@ def report_create(
             if existing is not None:
                 raise DuplicateReport(existing) from None
         raise
-    _refresh_status_of(item)
+    with _new_files_removed_on_failure(item):
+        _refresh_status_of(item)
     return item, True
 
 
 @transaction.atomic
 def report_update(*, form, item: Model, user: User, expected_version: int) -> Model:
-    """Saves a valid edit form over `item` if nobody changed it since `expected_version`."""
+    """Saves a valid edit form over `item` if nobody changed it since `expected_version`. A file
+    the edit replaces leaves the disk once the edit commits, and stays if it rolls back."""
     current = _claim(item, expected_version=expected_version, allowed=EDITABLE)
     edited = form.save(commit=False)
     edited.version = current.version
     edited.status = current.status
     edited._change_reason = "edited"
-    edited.save()
-    _refresh_status_of(edited)
+    with _new_files_removed_on_failure(edited, previous=current):
+        edited.save()
+        _refresh_status_of(edited)
+    kept = {f.name for f in _files_of(edited)}
+    discard_on_commit(*(f for f in _files_of(current) if f.name not in kept))
     return edited
 
 

@@ -19,7 +19,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from units.models import REPORTING_KINDS
 from units.selectors import attach_committee_names, get_visible_unit, user_scope
@@ -28,7 +28,7 @@ from ..models import Campaign, ReviewStatus, awaits_committee
 from ..registry import ReportKind, child_kinds, report_kind
 from ..selectors import current_campaign
 from . import queue
-from .evidence import content_type_of
+from .evidence import download_name, sniff
 from .forms import ReviewForm, VersionForm
 from .selectors import (
     RETURN_STEPS,
@@ -68,7 +68,7 @@ def _form_kwargs(kind: ReportKind, unit, campaign, parent=None) -> dict:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_new(request, code: str, kind: ReportKind):
     unit = _writer_unit(request, code)
     if kind.parent or (kind.reporting_units_only and unit.kind not in REPORTING_KINDS):
@@ -85,7 +85,7 @@ def report_new(request, code: str, kind: ReportKind):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_new_child(request, code: str, parent_kind: ReportKind, parent_pk: int, kind: ReportKind):
     """A new item filed under another: /units/<code>/tasks/<id>/reports/new/."""
     unit = _writer_unit(request, code)
@@ -161,7 +161,7 @@ def _render_form(request, kind, unit, form, *, item=None, parent=None, conflict=
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_edit(request, code: str, kind: ReportKind, pk: int):
     unit = _writer_unit(request, code)
     item = get_unit_report(kind, unit, pk)
@@ -237,7 +237,7 @@ def _not_editable_message(item) -> str:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def report_detail(request, code: str, kind: ReportKind, pk: int):
     unit = get_visible_unit(request.user, code)
     item = get_unit_report(kind, unit, pk)
@@ -472,9 +472,10 @@ def _next_in_queue(request, level: str, next_url: str, decided):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def report_file(request, code: str, kind: ReportKind, pk: int):
-    """The evidence file, only through the unit's scope, under the name the person gave it."""
+    """The evidence file, only through the unit's scope, under the name the person gave it with
+    the extension of what the file is (the name may say otherwise; the content is read now)."""
     if not kind.file_field:
         raise Http404
     unit = get_visible_unit(request.user, code)
@@ -486,9 +487,10 @@ def report_file(request, code: str, kind: ReportKind, pk: int):
         handle = stored.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    name = getattr(item, kind.file_name_field) or stored.name.rsplit("/", 1)[-1]
-    response = FileResponse(
-        handle, as_attachment=True, filename=name, content_type=content_type_of(stored.name)
-    )
+    evidence_type = sniff(handle)
+    stem = stored.name.rsplit("/", 1)[-1].split(".", 1)[0]
+    name = download_name(getattr(item, kind.file_name_field), evidence_type, fallback=stem)
+    content_type = evidence_type.content_type if evidence_type else "application/octet-stream"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
