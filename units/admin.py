@@ -7,8 +7,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from dongda.text import BidiControlsRefusedAdmin
+
 from .models import Assignment, Unit, User
+from .sign_in import AdminSignInForm
 from .signals import invitations_wanted
+
+# The admin's sign-in page checks the sign-in name's length, as the app's does (units.sign_in).
+admin.site.login_form = AdminSignInForm
 
 
 class AssignmentInline(admin.TabularInline):
@@ -18,7 +24,7 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(SimpleHistoryAdmin, TreeAdmin, TabbedTranslationAdmin):
+class UnitAdmin(BidiControlsRefusedAdmin, SimpleHistoryAdmin, TreeAdmin, TabbedTranslationAdmin):
     """District staff correct a unit's member count here; each change is kept in the unit's
     history (who, when, from what), and the unit's coverage and flags follow at once."""
 
@@ -30,7 +36,7 @@ class UnitAdmin(SimpleHistoryAdmin, TreeAdmin, TabbedTranslationAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(BidiControlsRefusedAdmin, DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, (_("Language"), {"fields": ["language", "phone"]}))
     list_display = ["username", "first_name", "last_name", "email", "language", "is_active"]
     inlines = [AssignmentInline]

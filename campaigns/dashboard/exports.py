@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -209,6 +210,10 @@ def review_queue_sheet(entries) -> tuple[list[tuple[str, int]], Iterator[list]]:
 
 def _cell(sheet, value):
     if isinstance(value, str):
+        # A worksheet holds no control character but the tab and line ends, and openpyxl refuses
+        # the whole file for one: text stored with one (Word's line break U+000B, pasted into a
+        # report's title) is written without it.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if value[:1] != "=":
             return value
         cell = WriteOnlyCell(sheet, value=value)
@@ -265,7 +270,14 @@ class _Echo:
 
 
 def csv_response(*, filename: str, header: list[tuple[str, int]], rows: Iterable[list]):
-    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese correctly; streamed."""
+    """UTF-8 with a byte-order mark, so Excel opens the Vietnamese correctly; streamed.
+
+    The first row is read before the response is made: that runs the queries behind `rows`
+    (lazy querysets and generators), so a filter the database refuses is an error answered as
+    such, not a 200 whose download breaks off after the header. The later chunks run the same
+    statements with other bounds."""
+    rows = iter(rows)
+    first = next(rows, None)
     writer = csv.writer(_Echo())
 
     def cell(value):
@@ -279,6 +291,9 @@ def csv_response(*, filename: str, header: list[tuple[str, int]], rows: Iterable
 
     def generate():
         yield "\ufeff" + writer.writerow([label for label, _width in header])
+        if first is None:
+            return
+        yield writer.writerow([cell(value) for value in first])
         for row in rows:
             yield writer.writerow([cell(value) for value in row])
 

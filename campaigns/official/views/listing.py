@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from units.selectors import user_scope, visible_units
 
@@ -33,7 +33,7 @@ from .access import (
 )
 
 
-@require_GET
+@require_safe
 @login_required
 def report_list(request):
     """The reports of the committees in the person's scope, by committee (in the order of the
@@ -95,12 +95,13 @@ def _replaced(request) -> OfficialReport | None:
     value = request.GET.get("replaces", "").strip()
     if not value:
         return None
-    if not value.isdecimal() or not value.isascii():
+    # A number no id can be (int() refuses past 4,300 digits) names no report either.
+    if not value.isdecimal() or not value.isascii() or len(value) > 19:
         raise Http404
     return writable_report(request, int(value))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def report_new(request):
     replaces = _replaced(request)
