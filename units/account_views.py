@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from dongda.text import BidiControlsRefused
+
 from .models import User
 from .services import user_stop_digests, user_update_profile
-from .tokens import user_for_unsubscribe_token
+from .tokens import UNSUBSCRIBE_MAX_AGE, read_unsubscribe_token
 
 
 class LoginView(auth_views.LoginView):
@@ -62,7 +64,7 @@ class PasswordSetView(auth_views.PasswordResetConfirmView):
         return response
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(BidiControlsRefused, forms.ModelForm):
     class Meta:
         model = User
         # Family name first, as Vietnamese forms ask for "Họ" before "Tên".
@@ -77,7 +79,7 @@ class ProfileForm(forms.ModelForm):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
     """A person's own settings: name, e-mail, language and what the weekly digest sends them."""
     form = ProfileForm(request.POST or None, instance=request.user)
@@ -92,13 +94,35 @@ def profile(request):
 
 @csrf_exempt  # mail clients post the one-click unsubscribe without a CSRF token; the signed
 # token in the URL is what authorises it (RFC 8058).
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    user_id = user_for_unsubscribe_token(token)
-    user = User.objects.filter(pk=user_id).first() if user_id else None
+    signed = read_unsubscribe_token(token)
+    user = User.objects.filter(pk=signed.user_id).first() if signed else None
     if user is None:
         return render(request, "registration/unsubscribe.html", {"invalid": True}, status=400)
+    if signed.expired:
+        return _unsubscribe_expired(request, user)
     if request.method == "POST":
         user_stop_digests(user=user)
         return render(request, "registration/unsubscribe.html", {"done": True, "person": user})
     return render(request, "registration/unsubscribe.html", {"person": user, "token": token})
+
+
+def _unsubscribe_expired(request, user: User):
+    """Gone for good (410), whether opened or one-click posted: the page says what to do
+    instead, in the person's own language, since the link was theirs."""
+    language = user.language if user.language in ("vi", "en") else translation.get_language()
+    with translation.override(language):
+        response = render(
+            request,
+            "registration/unsubscribe.html",
+            {
+                "expired": True,
+                "valid_days": UNSUBSCRIBE_MAX_AGE.days,
+                "profile_url": reverse("profile"),
+            },
+            status=410,
+        )
+    # LocaleMiddleware would otherwise label the page with the language of the URL.
+    response.headers["Content-Language"] = language
+    return response

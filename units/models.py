@@ -112,6 +112,23 @@ class User(AbstractUser):
         # Vietnamese order, family name first: "Nguyễn Thị Thu" + "Hà".
         return f"{self.last_name} {self.first_name}".strip()
 
+    def save(self, **kwargs):
+        # A deactivated person's sessions must end, or they would work again the day the
+        # account is reactivated (Django only refuses them while it is inactive). Here rather
+        # than in a service because the administration's change form, where the office
+        # deactivates people, saves the model itself. Reactivating ends them too: none can be
+        # legitimate (an inactive person cannot sign in), and it catches a deactivation made by
+        # a bulk update, which no save() sees.
+        update_fields = kwargs.get("update_fields")
+        was_active = None
+        if not self._state.adding and (update_fields is None or "is_active" in update_fields):
+            was_active = User.objects.filter(pk=self.pk).values_list("is_active", flat=True).first()
+        super().save(**kwargs)
+        if was_active is not None and was_active != self.is_active:
+            from .services import user_sessions_end  # services imports this module
+
+            user_sessions_end(user_ids=[self.pk])
+
 
 class Role(models.TextChoices):
     DISTRICT_STAFF = "district_staff", _("District office staff")

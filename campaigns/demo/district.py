@@ -203,17 +203,21 @@ def create_users(
     hashed = make_password(password)  # once: hashing per user would take minutes at scale
     joined = datetime(2024, 2, 20, 8, 0, tzinfo=TZ)
 
-    def user(username: str, name: str, *, staff: bool = False, language: str = "vi") -> User:
+    def user(username: str, name: str, *, admin: bool = False, language: str = "vi") -> User:
         # first_name is the given name (tên), last_name the family and middle names (họ và đệm);
         # User.get_full_name puts them in Vietnamese order.
         family_middle, given = name.rsplit(" ", 1)
         return User(username=username, password=hashed, first_name=given, last_name=family_middle,
-                    email=f"{username}@dongda.example", language=language, is_staff=staff,
-                    is_superuser=staff, date_joined=joined)  # fmt: skip
+                    email=f"{username}@dongda.example", language=language, is_staff=admin,
+                    is_superuser=admin, date_joined=joined)  # fmt: skip
 
+    # Roles, not Django's flags, give the app's pages: staff-en reviews and exports as the office
+    # does without the administration. vanphong alone has it, as the demo's one administrator: a
+    # superuser, since looking after accounts there (PRODUCT.md) means changing users, and in
+    # Django whoever may change users may make anyone a superuser anyway.
     district = [
-        (user("vanphong", "Nguyễn Thị Thu Hà", staff=True), Role.DISTRICT_STAFF),
-        (user("staff-en", "Trần Minh Đức", staff=True, language="en"), Role.DISTRICT_STAFF),
+        (user("vanphong", "Nguyễn Thị Thu Hà", admin=True), Role.DISTRICT_STAFF),
+        (user("staff-en", "Trần Minh Đức", language="en"), Role.DISTRICT_STAFF),
         (user("thuongtruc", "Lê Văn Thắng"), Role.STANDING_COMMITTEE),
     ]
     names = [f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in units[1:]]

@@ -16,7 +16,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dongda.text import nfc
+from dongda.text import BIDI_CONTROLS, BidiControlsRefused, code_points, nfc
 from units.models import Unit, User
 
 from ..models import Campaign, OfficialReport
@@ -24,8 +24,6 @@ from ..reporting.forms import LocalDateField
 from . import services
 from .content import ReportDocument
 
-#: Bidirectional embeddings, overrides and isolates: invisible, they reorder what is shown.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: The longest paragraph a person may write.
 PARAGRAPH_MAX = 5000
 
@@ -92,7 +90,7 @@ class PlainTextField(forms.CharField):
                     "they cannot be printed."
                 ),
                 code="control_characters",
-                params={"codes": ", ".join(f"U+{ord(ch):04X}" for ch in found)},
+                params={"codes": code_points(found)},
             )
 
 
@@ -237,7 +235,7 @@ DOCUMENT_TEXT_FIELDS = (
 )
 
 
-class DraftForm(forms.Form):
+class DraftForm(BidiControlsRefused, forms.Form):
     """A draft's header, closing block and paragraphs.
 
     Each paragraph of the document has a box prefilled with its current text. A box sent back

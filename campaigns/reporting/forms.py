@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from dongda.text import nfc
+from dongda.text import BidiControlsRefused, nfc
 
 from ..models import Campaign, ImplementationPlan, Incident, PropagandaActivity, StudySession
 from ..selectors import campaign_member_count
@@ -70,7 +70,7 @@ class GroupedIntegerField(forms.IntegerField):
         return value
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(BidiControlsRefused, forms.ModelForm):
     """What every report form shares: NFC text, the version it was opened with (to refuse a save
     over someone else's change) and a one-time key (to make a double-click create one row)."""
 
@@ -323,7 +323,7 @@ class PropagandaActivityForm(EvidenceFormMixin, ReportForm):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(BidiControlsRefused, forms.Form):
     """District staff's decision on a submitted report."""
 
     ACCEPT, RETURN = "accept", "return"

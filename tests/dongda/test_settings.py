@@ -25,6 +25,8 @@ def start(run, **variables: str) -> subprocess.CompletedProcess:
         ("DEBUG", "maybe"),
         ("AXES_FAILURE_LIMIT", "many"),
         ("AXES_FAILURE_LIMIT", "0"),
+        ("TRUSTED_PROXIES", "nginx"),
+        ("TRUSTED_PROXIES", "10.0.0.1,10.0.0.300"),
     ],
 )
 def test_start_up_fails_naming_a_badly_set_variable(run, variable, value):
@@ -65,6 +67,36 @@ def test_production_settings_pass_the_deployment_checks(run):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("proxies", ["127.0.0.1", "10.0.0.0/8, ::1"])
+def test_production_behind_a_named_proxy_passes_the_deployment_checks(run, proxies):
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **production(TRUSTED_PROXIES=proxies),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+SECURE_WHEN_FORWARDED = (
+    START_DJANGO + "; from django.test import RequestFactory; "
+    "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+@pytest.mark.parametrize(("proxies", "secure"), [(None, "False"), ("127.0.0.1", "True")])
+def test_x_forwarded_proto_is_believed_only_with_a_proxy_named(run, proxies, secure):
+    """Without TRUSTED_PROXIES nothing is in front, and a client could send the header itself
+    to pass a plain-HTTP request off as HTTPS."""
+    variables = production(**({"TRUSTED_PROXIES": proxies} if proxies else {}))
+    result = run("-c", SECURE_WHEN_FORWARDED, **variables)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == secure
 
 
 def test_deployment_checks_refuse_console_email_in_production(run):

@@ -62,8 +62,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<20} {count:>8,}")
         self.stdout.write(f"Logins, all with the password {password!r}:")
         logins = [
-            ("vanphong", "district office staff, can use /admin/"),
-            ("staff-en", "district office staff, English"),
+            ("vanphong", "district office staff, and the demo's one administrator (/admin/)"),
+            ("staff-en", "district office staff, English, no /admin/"),
             ("thuongtruc", "Standing Committee, read-only"),
         ]
         if summary.sample_logins:  # none when --units 1 makes the root alone

@@ -25,6 +25,7 @@ from campaigns.models import Flag, FlagKind, OutgoingMail
 from campaigns.registry import report_kinds
 from tests.factories import CampaignFactory, UnitFactory, UserFactory, assign
 from tests.smtp import isolated_mail_settings  # noqa: F401 - autouse fixture
+from units.tokens import UNSUBSCRIBE_MAX_AGE
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # The week of 01/07 to 07/07/2024, whose digest goes out on Monday 08/07: its window for
@@ -522,6 +523,26 @@ def test_opening_the_unsubscribe_link_only_asks(recipients, staff):
     assert 'method="post"' in response.text
     staff.refresh_from_db()
     assert staff.receives_digests is True
+
+
+def test_the_digests_unsubscribe_link_expires(recipients, staff):
+    """The link a digest carries is stamped when the digest is written: a one-click POST works
+    for UNSUBSCRIBE_MAX_AGE, then gets the page that says what to do instead (410)."""
+    written = datetime(2024, 7, 8, 0, 30, tzinfo=UTC)
+    with time_machine.travel(written, tick=False):
+        path = unsubscribe_path(staff)
+    one_click = {"List-Unsubscribe": "One-Click"}
+    with time_machine.travel(written + UNSUBSCRIBE_MAX_AGE + timedelta(seconds=1), tick=False):
+        response = Client(enforce_csrf_checks=True).post(path, one_click)
+    assert response.status_code == 410
+    assert 'href="/vi/accounts/profile/"' in response.text
+    staff.refresh_from_db()
+    assert staff.receives_digests is True
+    with time_machine.travel(written + UNSUBSCRIBE_MAX_AGE - timedelta(seconds=1), tick=False):
+        response = Client(enforce_csrf_checks=True).post(path, one_click)
+    assert response.status_code == 200
+    staff.refresh_from_db()
+    assert staff.receives_digests is False
 
 
 @pytest.mark.parametrize("forge", ["tampered", "other_salt", "junk"])
