@@ -5,9 +5,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dongda.settings")
-    # rundemo is the one-machine demo: DEBUG is on for it unless the environment says otherwise.
+    # rundemo is the one-machine demo: it behaves as production does (DEBUG off) on plain HTTP,
+    # with static files from the source folders; DEBUG=1 in the environment turns DEBUG on.
     if sys.argv[1:2] == ["rundemo"]:
-        os.environ.setdefault("DEBUG", "1")
+        os.environ.setdefault("DEMO_SERVER", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

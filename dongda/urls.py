@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     prefix_default_language=True,
 )
 
+handler400 = "dongda.views.bad_request"
 handler404 = "dongda.views.page_not_found"
 handler500 = "dongda.views.server_error"
 handler403 = "dongda.views.permission_denied"

@@ -1,10 +1,21 @@
 """The error pages, in the language of the URL they answer (they render without a view's
-context, so they stay on the bottom floor)."""
+context, so they stay on the bottom floor).
 
-from django.http import HttpResponseServerError
+The 400, CSRF and 500 pages render alone, without the base template's context processors: a
+malformed request or a failing database must not be able to break the page that reports it."""
+
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+
+
+def _standalone(template: str) -> str:
+    return loader.get_template(template).render({"LANGUAGE_CODE": translation.get_language()})
+
+
+def bad_request(request, exception=None):
+    return HttpResponseBadRequest(_standalone("400.html"))
 
 
 def page_not_found(request, exception=None):
@@ -13,9 +24,14 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # No context processors here: the failure may be the database they would query.
-    html = loader.get_template("500.html").render({"LANGUAGE_CODE": translation.get_language()})
-    return HttpResponseServerError(html)
+    return HttpResponseServerError(_standalone("500.html"))
 
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form sent without its CSRF token: most often a page left open past the session, or
+    cookies refused. The person is told what to do; Django has already logged the reason."""
+    return HttpResponseForbidden(_standalone("403_csrf.html"))

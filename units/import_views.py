@@ -21,7 +21,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from .importing import import_units
 from .selectors import user_scope
@@ -73,14 +73,14 @@ def _forget_old_uploads(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-@require_GET
+@require_safe
 @login_required
 def import_page(request):
     _staff_only(request)
     return render(request, "units/import_units.html", {"form": ImportForm()})
 
 
-@require_GET
+@require_safe
 @login_required
 def import_template(request):
     _staff_only(request)
@@ -90,13 +90,13 @@ def import_template(request):
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_preview(request):
     """Reads the uploaded sheet and shows what it would change, writing nothing. A GET (the
     language switcher sends the person to the same address) goes back to the upload form."""
     _staff_only(request)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return redirect("unit_import:page")
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -126,13 +126,13 @@ def import_preview(request):
     return render(request, "units/import_units.html", context, status=200 if plan.ok else 400)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_confirm(request):
     """Writes what the preview showed, if the same file still plans the same changes (a GET
     goes back to the upload form)."""
     _staff_only(request)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return redirect("unit_import:page")
     pending = request.session.get(SESSION_KEY) or {}
     token = request.POST.get("token", "")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from units.models import REPORTING_KINDS
 from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_scope
@@ -44,7 +44,7 @@ from .unit_page import unit_page
 PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 @login_required
 def home(request):
     """District roles land on the overview, a secretary on their unit's page."""
@@ -56,7 +56,7 @@ def home(request):
     return render(request, "campaigns/no_role.html", status=403)
 
 
-@require_GET
+@require_safe
 @login_required
 def unit_detail(request, code: str):
     unit = get_visible_unit(request.user, code)
@@ -106,7 +106,7 @@ def _scope_and_root(request):
     return scope, root
 
 
-@require_GET
+@require_safe
 @login_required
 def dashboard(request):
     """The campaign overview of everything in the person's scope, or of one committee's
@@ -218,7 +218,7 @@ def _table_rows(request):
     return root, campaign, filters, rows
 
 
-@require_GET
+@require_safe
 @login_required
 def units_table(request):
     """Every unit in scope with its state per rule; filters, search and sort live in the URL,
@@ -265,7 +265,7 @@ def _export_name(
     return f"{stem}{scope_part}-{as_of or timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-@require_GET
+@require_safe
 @login_required
 def export_units(request, extension: str):
     """The unit table, with the page's filters, as .xlsx or .csv in the page's language."""
@@ -308,7 +308,7 @@ def _queue_request(request):
     return campaign, level, filters
 
 
-@require_GET
+@require_safe
 @login_required
 def review_queue(request):
     """What waits for the person's review, most overdue first, a page at a time: filters by
@@ -374,7 +374,7 @@ QUEUE_AGE_LABELS = {
 }
 
 
-@require_GET
+@require_safe
 @login_required
 def export_review_queue(request, extension: str):
     """The queue's whole filter (every page) as a spreadsheet or CSV, streamed."""

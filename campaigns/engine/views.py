@@ -4,7 +4,7 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from dongda.celery import app, ensure_embedded_broker_folders
 
@@ -12,7 +12,7 @@ from .run import last_engine_failure, last_engine_run
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """For a load balancer or a person: is the database up, is the broker up, and how long ago did
     the deadline engine last finish. 200 when the database and broker answer, 503 otherwise."""

@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from units.selectors import get_visible_unit, user_scope
 
@@ -47,7 +47,7 @@ def _preview(request):
     return campaign, unit, week, subject, text, html
 
 
-@require_GET
+@require_safe
 @login_required
 def digest_preview(request):
     """District office staff see the digest a person gets for a week (by default the week that
@@ -70,7 +70,7 @@ def digest_preview(request):
     )
 
 
-@require_GET
+@require_safe
 @login_required
 @xframe_options_sameorigin
 @csp_override(

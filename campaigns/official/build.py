@@ -8,7 +8,7 @@ from datetime import date
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from units.models import Unit, UnitKind
 from units.selectors import unit_ancestors
@@ -205,26 +205,31 @@ def appendix(report: OfficialReport, committee: Unit) -> Appendix:
 HEADLINE = [
     (
         "study_done",
-        _lazy("Units that completed the study"),
+        gettext_lazy("Units that completed the study"),
         lambda f: percent(f["done"], f["units"]),
         True,
     ),
     (
         "members_covered",
-        _lazy("Party members who studied"),
+        gettext_lazy("Party members who studied"),
         lambda f: percent(f["members_covered"], f["members"]),
         True,
     ),
     (
         "plans",
-        _lazy("Units with an accepted plan"),
+        gettext_lazy("Units with an accepted plan"),
         lambda f: percent(f["plans_accepted"], f["units"]),
         True,
     ),
-    ("tasks", _lazy("Breakthrough tasks"), lambda f: f["tasks"], False),
-    ("initiatives", _lazy("New models"), lambda f: f["initiatives"], False),
-    ("incidents_resolved", _lazy("Incidents resolved"), lambda f: f["incidents_resolved"], False),
-    ("units_flagged", _lazy("Units behind"), lambda f: f["units_flagged"], False),
+    ("tasks", gettext_lazy("Breakthrough tasks"), lambda f: f["tasks"], False),
+    ("initiatives", gettext_lazy("New models"), lambda f: f["initiatives"], False),
+    (
+        "incidents_resolved",
+        gettext_lazy("Incidents resolved"),
+        lambda f: f["incidents_resolved"],
+        False,
+    ),
+    ("units_flagged", gettext_lazy("Units behind"), lambda f: f["units_flagged"], False),
 ]
 
 

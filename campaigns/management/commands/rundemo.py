@@ -1,4 +1,5 @@
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -71,6 +72,17 @@ class Command(BaseCommand):
         ensure_embedded_broker_folders()
 
     @staticmethod
+    def _demo_secret_key() -> str:
+        """A key made once for this machine's demo and kept in VAR_DIR: sessions survive a
+        restart, and no two demos (nor a demo and a published default) share one."""
+        path = Path(settings.VAR_DIR) / "demo-secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(50))
+        return path.read_text().strip()
+
+    @staticmethod
     def _own_url(host: str, port: int) -> str:
         # A server listening on every address is reached on this machine at 127.0.0.1.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
@@ -87,7 +99,16 @@ class Command(BaseCommand):
     def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
         env = {
             **os.environ,
-            "DEBUG": os.environ.get("DEBUG", "1"),
+            # As production behaves (the app's own error pages), unless DEBUG=1 is asked for.
+            "DEBUG": os.environ.get("DEBUG", "0"),
+            "DEMO_SERVER": "1",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or self._demo_secret_key(),
+            # The demo is plain HTTP on this machine: no redirect to HTTPS, cookies sent over
+            # HTTP, no HSTS promise for the address.
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
             "PYTHONUNBUFFERED": "1",
             # runserver's "do not use in production" notice: rundemo is the development server.
             "DJANGO_RUNSERVER_HIDE_WARNING": "true",
@@ -99,7 +120,11 @@ class Command(BaseCommand):
         # Each child in its own process group: Ctrl-C reaches rundemo alone, which then stops
         # them in order (they stay in rundemo's session, so nothing outlives it unseen).
         web = subprocess.Popen(
-            [*manage, "runserver", f"{host}:{port}", "--noreload"], env=env, process_group=0
+            # --insecure: runserver serves the static files with DEBUG off too (DEMO_SERVER
+            # leaves them in the source folders, uncollected).
+            [*manage, "runserver", f"{host}:{port}", "--noreload", "--insecure"],
+            env=env,
+            process_group=0,
         )
         self.worker_log = Path(settings.VAR_DIR) / "worker.log"
         self.worker_log.parent.mkdir(parents=True, exist_ok=True)
@@ -148,9 +173,9 @@ class Command(BaseCommand):
             f"  The tracker is running:  http://{host}:{port}/vi/   (English: http://{host}:{port}/en/)",
             "",
             f"  Demo logins (password {password}):",
-            "    vanphong             district office staff (also /admin/)",
+            "    vanphong             district office staff, the one administrator (/admin/)",
             "    thuongtruc           Standing Committee, read-only",
-            "    staff-en             district office staff who reads English",
+            "    staff-en             district office staff who reads English (no /admin/)",
         ]
         for unit in (sample, cell):
             if unit is not None:

@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.templatetags.static import static
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ...models import OfficialReport
 from .. import pdf
@@ -30,7 +30,7 @@ def _preview_fonts(html: str) -> str:
     return html
 
 
-@require_GET
+@require_safe
 @login_required
 @csp_override(
     {
@@ -55,7 +55,7 @@ def file_name(report: OfficialReport, extension: str) -> str:
     return f"{name}.{extension}"
 
 
-@require_GET
+@require_safe
 @login_required
 def report_file(request, pk: int, extension: str):
     """The Word file or the PDF: a draft drawn from today's data, an issued report exactly the

@@ -34,7 +34,7 @@ from .access import (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def report_detail(request, pk: int):
     """A draft's form for those who draft for its committee; a read-only page for an issued

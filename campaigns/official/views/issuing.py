@@ -24,13 +24,13 @@ from .access import (
 from .drafts import render_read_only
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def report_issue(request, pk: int):
     """GET: what issuing will do, and the button; POST: issue the draft of the version the
     confirmation showed. Issuing cannot be undone (a later report may replace it)."""
     report = writable_report(request, pk)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if report.state != State.DRAFT:
             messages.info(request, _("This report has already been issued."))
             return redirect(detail_url(report))

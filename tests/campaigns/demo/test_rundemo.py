@@ -93,6 +93,15 @@ def test_rundemo_serves_the_demo_district_runs_a_worker_and_stops_cleanly(tmp_pa
         status, body = get(f"{base}/vi/accounts/login/")
         assert status == 200
         assert "Đăng nhập" in body.decode()
+        # The demo behaves as production does: the app's own error pages in the URL's
+        # language, never Django's technical ones; static files still served.
+        status, body = get(f"{base}/vi/khong-co-trang-nay/")
+        assert status == 404 and "Không tìm thấy trang" in body.decode()
+        status, body = get(f"{base}/en/no-such-page/")
+        assert status == 404 and "Page not found" in body.decode()
+        assert "URLconf" not in body.decode() and "DEBUG" not in body.decode()
+        status, body = get(f"{base}/static/css/app.css")
+        assert status == 200 and b".error-page" in body
         output = (tmp_path / "rundemo.log").read_text()
         assert f"http://127.0.0.1:{port}/vi/" in output
         assert "vanphong" in output and "dongda2024" in output
