@@ -779,7 +779,12 @@ def main() -> None:
         "EMAIL_URL": "locmem://",
     }
     cache = Redis.from_url(args.redis_url)
-    cache.flushdb()
+    # The run empties its Redis database before and after: refuse one that already holds keys
+    # (a deployment's, another district's) rather than wipe them.
+    if cache.dbsize():
+        raise SystemExit(
+            f"{args.redis_url} holds {cache.dbsize()} keys; give --redis-url an empty database"
+        )
     port = free_port()
     log = folder / "gunicorn.log"
     print(

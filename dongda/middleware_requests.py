@@ -5,9 +5,10 @@ answer with anything but a 500.
   would decode the query string and a multipart body in the declared charset, where UTF-7
   yields lone surrogates that no page can be encoded with (a 500 when the form is shown again)
   and a codec such as rot13 or base64 is no text encoding at all (a 500 on the first read).
-- NUL in the path, the query string, a header, a cookie or a form's field names and values.
-  PostgreSQL refuses NUL in text, so any lookup with such a value fails (a session cookie with
-  one fails in the sessions table before any view runs); no keyboard types it.
+- NUL in the path, the query string, a header, a cookie or a form's field names. PostgreSQL
+  refuses NUL in text, so any lookup with such a value fails (a session cookie with one fails in
+  the sessions table before any view runs); no keyboard types it. A NUL in a form field's value
+  is left to the form, which refuses it beside the field in the person's language.
 - A query string or a urlencoded body whose bytes are not UTF-8 once unescaped (%FF, an
   overlong %C0%80, the UTF-8 of a lone surrogate). Django would read them as U+FFFD and go on
   with text nobody sent.
@@ -57,7 +58,11 @@ class MalformedRequestMiddleware:
         if request.method != "POST" or request.content_type not in FORM_TYPES:
             return None
         if request.content_type == "application/x-www-form-urlencoded":
-            problem = _bad_escapes("form", request.body)
+            # A NUL in a field's value is the form's to refuse, beside the field and in the
+            # person's language (Django's text fields prohibit it); only its names are ours.
+            problem = _bad_escapes("form", request.body, nul_allowed=True) or _nul_in_fields(
+                request
+            )
         else:
             problem = _nul_in_fields(request)
         if problem:
@@ -137,7 +142,7 @@ def _native_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
 
 
-def _bad_escapes(where: str, raw: bytes) -> str:
+def _bad_escapes(where: str, raw: bytes, *, nul_allowed: bool = False) -> str:
     """Why a query string or urlencoded body cannot be read as the UTF-8 a browser sends, or ""."""
     if not raw:
         return ""
@@ -145,13 +150,12 @@ def _bad_escapes(where: str, raw: bytes) -> str:
         text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return f"the {where} is not UTF-8"
-    return f"NUL in the {where}" if "\x00" in text else ""
+    return f"NUL in the {where}" if "\x00" in text and not nul_allowed else ""
 
 
 def _nul_in_fields(request) -> str:
-    for name, values in request.POST.lists():
-        if "\x00" in name or any("\x00" in value for value in values):
-            return "NUL in a form field"
+    if any("\x00" in name for name in request.POST):
+        return "NUL in the name of a form field"
     if any("\x00" in name for name in request.FILES):
         return "NUL in the name of a file field"
     return ""

@@ -34,12 +34,18 @@ def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
     networks = []
     for entry in entries:
         try:
-            # strict=False: "10.0.0.5/24" means the proxies' network, as people write it.
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            network = ipaddress.ip_network(entry.strip())
         except ValueError:
+            network = None
+        # Each proxy by its own address, never a network: on a district's intranet the people
+        # share the proxy's network, and a client trusted as a proxy could write any address
+        # into X-Forwarded-For and get five more guesses with each.
+        if network is None or network.num_addresses != 1:
             raise ImproperlyConfigured(
-                f"TRUSTED_PROXIES must list IP addresses or networks (10.0.0.0/8), got {entry!r}"
-            ) from None
+                "TRUSTED_PROXIES must list the proxies' own IP addresses (127.0.0.1, ::1), "
+                f"not networks, got {entry!r}"
+            )
+        networks.append(network)
     return tuple(networks)
 
 
@@ -61,6 +67,25 @@ def _address(text: str) -> Address | None:
 
 def _trusted(address: Address | None, networks: tuple[Network, ...]) -> bool:
     return address is not None and any(address in network for network in networks)
+
+
+class UntrustedForwardingHeadersMiddleware:
+    """First in MIDDLEWARE: a request that did not come from a trusted proxy loses the
+    X-Forwarded-* headers it wrote itself, before SecurityMiddleware asks is_secure() (which
+    reads X-Forwarded-Proto through SECURE_PROXY_SSL_HEADER from whoever sent it) and before
+    anything reads the client's address."""
+
+    HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        remote = _address(request.META.get("REMOTE_ADDR") or "")
+        if not _trusted(remote, trusted_networks()):
+            for header in self.HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
 
 
 def client_address(request) -> str | None:

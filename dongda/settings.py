@@ -71,7 +71,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a body over REQUEST_MAX_BYTES is refused before anything reads it.
+    # Before anything reads them: X-Forwarded-* headers count only from TRUSTED_PROXIES.
+    "dongda.proxies.UntrustedForwardingHeadersMiddleware",
+    # Next: a body over REQUEST_MAX_BYTES is refused before anything reads it.
     "dongda.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves collected static files in production; runserver and the test server
@@ -156,10 +158,10 @@ AXES_COOLOFF_TIME = 0.25  # hours: a locked-out person may try again after 15 mi
 # Failures lock a sign-in name out from one client address only: the right password from any
 # other address still signs in, so no one can lock a person out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The reverse proxies in front of the app (nginx on the same machine: 127.0.0.1), as addresses or
-# networks, comma-separated. A request arriving from one of them has its client read from
-# X-Forwarded-For and its scheme from X-Forwarded-Proto; empty (the default) means nothing is in
-# front, and both headers are ignored, since a client could send them itself.
+# The reverse proxies in front of the app (nginx on the same machine: 127.0.0.1), each by its own
+# address (a network would trust the clients on it), comma-separated. A request arriving from one
+# of them has its client read from X-Forwarded-For and its scheme from X-Forwarded-Proto; from
+# anyone else both headers are dropped (dongda.proxies), since a client could send them itself.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 AXES_CLIENT_IP_CALLABLE = "dongda.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True

@@ -15,7 +15,13 @@ def _standalone(template: str) -> str:
 
 
 def bad_request(request, exception=None):
-    return HttpResponseBadRequest(_standalone("400.html"))
+    # Its language from the URL itself: a host the site does not serve is refused by
+    # SecurityMiddleware's HTTPS redirect, before LocaleMiddleware has read the prefix.
+    language = translation.get_language_from_path(request.path_info) or translation.get_language()
+    with translation.override(language):
+        response = HttpResponseBadRequest(_standalone("400.html"))
+    response["Content-Language"] = language
+    return response
 
 
 def page_not_found(request, exception=None):

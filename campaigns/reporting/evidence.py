@@ -21,6 +21,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from defusedxml import ElementTree
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -104,8 +105,13 @@ ACTIVE_PART = re.compile(
 #: file (which can hold macros), or something Office would hand to another program to open.
 SAFE_EMBEDDING = re.compile(r"\.(docx|xlsx|pptx|png|jpe?g|gif|emf|wmf)$", re.IGNORECASE)
 #: Content types declared only by a macro-enabled file or one with controls or objects in it.
-ACTIVE_CONTENT_TYPE = re.compile(rb"macroenabled|vbaproject|activex|oleobject|macrosheet", re.I)
-RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*>", re.I)
+ACTIVE_CONTENT_TYPE = re.compile(r"macroenabled|vbaproject|activex|oleobject|macrosheet", re.I)
+#: The one kind of relationship that may point outside the file: a hyperlink, which Office
+#: opens only when the reader clicks it. Any other external target (a template, an OLE object,
+#: a frame, a sub-document, an image) is fetched, or run, when the file opens: the way a .docx
+#: without macros of its own brings them in ("Follina", CVE-2022-30190, was an external OLE
+#: object in word/_rels/document.xml.rels).
+HYPERLINK_RELATIONSHIP = re.compile(r"/relationships/hyperlink$", re.I)
 #: The XML parts read here are a few kilobytes; a much bigger one is a ZIP bomb, not a document.
 XML_PART_MAX_BYTES = 1024 * 1024
 
@@ -126,18 +132,26 @@ def has_active_content(uploaded) -> bool:
                     return True
             for info in infos:
                 content_types = info.filename == "[Content_Types].xml"
-                if not (content_types or info.filename.endswith("settings.xml.rels")):
+                if not (content_types or info.filename.lower().endswith(".rels")):
                     continue
                 if info.file_size > XML_PART_MAX_BYTES:
                     return True
-                text = archive.read(info)
-                if content_types and ACTIVE_CONTENT_TYPE.search(text):
-                    return True
-                for relationship in RELATIONSHIP.findall(text):
-                    lowered = relationship.lower()
-                    if b"attachedtemplate" in lowered and b'targetmode="external"' in lowered:
+                # Parsed, not searched as bytes: the XML may be UTF-16, quote its attributes
+                # either way or space them out, and still mean the same to Office.
+                root = ElementTree.fromstring(archive.read(info))
+                for element in root.iter():
+                    attributes = {_local(k).lower(): v for k, v in element.attrib.items()}
+                    if content_types and ACTIVE_CONTENT_TYPE.search(
+                        attributes.get("contenttype", "")
+                    ):
+                        return True
+                    external = attributes.get("targetmode", "").strip().lower() == "external"
+                    if external and not HYPERLINK_RELATIONSHIP.search(
+                        attributes.get("type", "").strip()
+                    ):
                         return True
     except (
+        ElementTree.ParseError,
         zipfile.BadZipFile,
         OSError,
         ValueError,
@@ -150,6 +164,11 @@ def has_active_content(uploaded) -> bool:
     finally:
         uploaded.seek(0)
     return False
+
+
+def _local(name: str) -> str:
+    """An XML attribute's name without its namespace ("{ns}TargetMode" → "TargetMode")."""
+    return name.rsplit("}", 1)[-1]
 
 
 def clean_display_name(name: str) -> str | None:

@@ -166,7 +166,8 @@ def report_edit(request, code: str, kind: ReportKind, pk: int):
     unit = _writer_unit(request, code)
     item = get_unit_report(kind, unit, pk)
     if not item.is_editable_by_unit:
-        messages.error(request, _not_editable_message(item))
+        if request.method != "HEAD":  # a monitor's HEAD must leave no message for the next page
+            messages.error(request, _not_editable_message(item))
         return redirect(item_url(kind, unit, item))
     parent = _parent_of(kind, item)
     campaign = parent.campaign if parent is not None else item.campaign

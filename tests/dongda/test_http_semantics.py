@@ -135,3 +135,18 @@ def test_a_host_the_site_does_not_serve_gets_the_400_page(client):
     response = client.get("/vi/accounts/login/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert "Không đọc được yêu cầu" in response.text
+
+
+@pytest.mark.django_db
+def test_the_400_page_takes_its_language_from_the_url_even_before_the_locale_is_read(rf):
+    """Over plain HTTP in production, SecurityMiddleware asks for the host (to redirect) before
+    LocaleMiddleware has read the prefix: the page must still follow the URL."""
+    from django.utils import translation
+
+    from dongda.views import bad_request
+
+    with translation.override("vi"):
+        response = bad_request(rf.get("/en/accounts/login/"))
+    assert response.status_code == 400
+    assert response["Content-Language"] == "en"
+    assert "The request could not be read" in response.content.decode()

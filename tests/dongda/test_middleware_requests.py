@@ -69,9 +69,9 @@ def test_a_session_cookie_holding_nul_is_refused_before_the_session_is_looked_up
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [
-        (FORM, b"username=a%00b&password=x"),
+        (FORM, b"user%00name=a&password=x"),
         (FORM, b"username=%FFab&password=x"),
-        (MULTIPART_CONTENT, encode_multipart("BoUnDaRy", {"username": "a\x00b", "password": "x"})),
+        (MULTIPART_CONTENT, encode_multipart("BoUnDaRy", {"user\x00name": "a", "password": "x"})),
         (f"{FORM}; charset=utf-16", "username=a&password=x".encode("utf-16")),
         (f"{MULTIPART_CONTENT}; charset=utf-7", encode_multipart("BoUnDaRy", {"next": "+2AA-"})),
     ],
@@ -173,3 +173,18 @@ def test_the_served_application_is_guarded():
     from dongda.wsgi import application
 
     assert isinstance(application, UnreadableRequestGuard)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (FORM, b"username=a%00b&password=x"),
+        (MULTIPART_CONTENT, encode_multipart("BoUnDaRy", {"username": "a\x00b", "password": "x"})),
+    ],
+)
+def test_a_nul_in_a_fields_value_is_the_forms_to_refuse_beside_the_field(
+    client, content_type, body
+):
+    response = client.generic("POST", LOGIN, body, content_type=content_type)
+    assert response.status_code == 200  # the sign-in page again, with the field's error
+    assert "Null characters are not allowed." in response.text

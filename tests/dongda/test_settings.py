@@ -27,6 +27,8 @@ def start(run, **variables: str) -> subprocess.CompletedProcess:
         ("AXES_FAILURE_LIMIT", "0"),
         ("TRUSTED_PROXIES", "nginx"),
         ("TRUSTED_PROXIES", "10.0.0.1,10.0.0.300"),
+        # A network would trust the clients on it too.
+        ("TRUSTED_PROXIES", "10.0.0.0/24"),
     ],
 )
 def test_start_up_fails_naming_a_badly_set_variable(run, variable, value):
@@ -69,7 +71,7 @@ def test_production_settings_pass_the_deployment_checks(run):
     assert "WARNINGS" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("proxies", ["127.0.0.1", "10.0.0.0/8, ::1"])
+@pytest.mark.parametrize("proxies", ["127.0.0.1", "10.0.0.5, ::1"])
 def test_production_behind_a_named_proxy_passes_the_deployment_checks(run, proxies):
     result = run(
         "manage.py",

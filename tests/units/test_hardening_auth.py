@@ -98,8 +98,10 @@ def test_a_client_that_is_not_a_trusted_proxy_cannot_name_other_clients(staff, b
         # nginx alone in front: the address it appended.
         ([PROXY], PROXY, CLIENT_A, CLIENT_A),
         ([PROXY], PROXY, f"192.0.2.1, {CLIENT_A}", CLIENT_A),
-        # A load balancer before nginx, both in a trusted network: past both of them.
-        (["10.0.0.0/24"], PROXY, f"192.0.2.1, {CLIENT_A}, 10.0.0.7", CLIENT_A),
+        # A load balancer before nginx, both named: past both of them.
+        ([PROXY, "10.0.0.7"], PROXY, f"192.0.2.1, {CLIENT_A}, 10.0.0.7", CLIENT_A),
+        # A client on the proxy's own network is no proxy: what it wrote is not believed.
+        ([PROXY], PROXY, "192.0.2.1, 10.0.0.77", "10.0.0.77"),
         # Ports and IPv6 as proxies write them.
         ([PROXY], PROXY, f"{CLIENT_A}:51234", CLIENT_A),
         (["::1"], "::1", "[2001:db8::5]:443", "2001:db8::5"),
@@ -110,13 +112,31 @@ def test_a_client_that_is_not_a_trusted_proxy_cannot_name_other_clients(staff, b
         ([PROXY], PROXY, "", PROXY),
         ([PROXY], PROXY, "unknown", PROXY),
         # Every hop trusted: the farthest proxy.
-        (["10.0.0.0/24"], PROXY, "10.0.0.9", "10.0.0.9"),
+        ([PROXY, "10.0.0.9"], PROXY, "10.0.0.9", "10.0.0.9"),
     ],
 )
 def test_client_address(settings, proxies, remote, forwarded, client):
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == client
+
+
+@pytest.mark.parametrize(("remote", "secure"), [(PROXY, True), ("198.51.100.7", False)])
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(settings, remote, secure):
+    """SECURE_PROXY_SSL_HEADER believes the header from whoever sent it: a client reaching the
+    app past the proxy could pass plain HTTP off as HTTPS, unless the header is dropped first."""
+    from django.http import HttpResponse
+
+    from dongda.proxies import UntrustedForwardingHeadersMiddleware
+
+    settings.TRUSTED_PROXIES = [PROXY]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR=CLIENT_A
+    )
+    seen = UntrustedForwardingHeadersMiddleware(lambda r: HttpResponse(str(r.is_secure())))
+    assert seen(request).content.decode() == str(secure)
+    assert ("HTTP_X_FORWARDED_FOR" in request.META) is secure
 
 
 # ---------------------------------------------------------------------------------------------

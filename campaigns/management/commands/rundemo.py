@@ -76,11 +76,15 @@ class Command(BaseCommand):
         """A key made once for this machine's demo and kept in VAR_DIR: sessions survive a
         restart, and no two demos (nor a demo and a published default) share one."""
         path = Path(settings.VAR_DIR) / "demo-secret-key"
-        if not path.exists():
+        key = path.read_text().strip() if path.exists() else ""
+        if len(key) < 50:  # none yet, or a write cut short: a new one, written whole or not at all
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(50))
-        return path.read_text().strip()
+            key = secrets.token_urlsafe(50)
+            partial = path.with_suffix(".partial")
+            partial.touch(mode=0o600)
+            partial.write_text(key)
+            partial.replace(path)
+        return key
 
     @staticmethod
     def _own_url(host: str, port: int) -> str:

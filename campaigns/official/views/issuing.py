@@ -32,7 +32,8 @@ def report_issue(request, pk: int):
     report = writable_report(request, pk)
     if request.method in ("GET", "HEAD"):
         if report.state != State.DRAFT:
-            messages.info(request, _("This report has already been issued."))
+            if request.method == "GET":  # a HEAD must leave no message for the next page
+                messages.info(request, _("This report has already been issued."))
             return redirect(detail_url(report))
         built = build_document(report)
         labelled(report.supersedes)

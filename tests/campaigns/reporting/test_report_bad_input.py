@@ -26,6 +26,7 @@ from breakthroughs.forms import BreakthroughTaskForm, ProgressReportForm
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
 from campaigns.models import ImplementationPlan, Incident, ReviewStatus, StudySession
 from campaigns.reporting.forms import IncidentForm, StudySessionForm
+from dongda.text import BIDI_CONTROLS
 from tests.factories import (
     BreakthroughTaskFactory,
     CampaignFactory,
@@ -1677,7 +1678,13 @@ def expected_text(text: str, max_length: int | None, required: bool):
     """What a text field keeps, or None when the form must refuse it."""
     stripped = text.strip()
     kept = unicodedata.normalize("NFC", stripped)
-    if "\x00" in stripped or (required and not stripped):
+    # Control characters (bar line ends and the tab) and bidi controls are refused with a
+    # message (dongda.text); NUL among them.
+    refused = any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r") or ch in BIDI_CONTROLS
+        for ch in stripped
+    )
+    if refused or (required and not stripped):
         return None
     if max_length is not None and max(len(stripped), len(kept)) > max_length:
         return None
