@@ -14,7 +14,7 @@ from units.models import Unit
 from units.signals import bulk_unit_writes, invitations_wanted, units_imported
 
 from .engine.flags import flags_sync
-from .engine.status import refresh_unit_status
+from .engine.status import lock_rollups, lock_rollups_shared, refresh_unit_status
 from .mail.outbox import invitations_queue
 from .models import Campaign, evidence_path
 from .reporting.evidence import discard_on_commit
@@ -30,6 +30,7 @@ def unit_status_follows_unit(sender, instance: Unit, raw: bool = False, **kwargs
         today = timezone.localdate()
         for campaign in Campaign.objects.filter(is_active=True):
             with transaction.atomic():
+                lock_rollups_shared(campaign)  # before the flags: see lock_rollups
                 if campaign.starts_on <= today:
                     flags_sync(campaign=campaign, today=today, unit_ids=[instance.pk])
                 refresh_unit_status(campaign, unit_ids=[instance.pk], today=today)
@@ -46,6 +47,7 @@ def status_follows_import(sender, unit_ids: list[int], tree_changed: bool, **kwa
         return
     today = timezone.localdate()
     for campaign in Campaign.objects.filter(is_active=True):
+        lock_rollups(campaign)  # before the flags and the status rows: see lock_rollups
         if campaign.starts_on <= today:
             flags_sync(campaign=campaign, today=today)
         refresh_unit_status(campaign, today=today)
@@ -62,6 +64,7 @@ def status_follows_member_counts(sender, campaign: Campaign, **kwargs) -> None:
     its flags (R1 depends on the counts) and status rows are re-judged once, so the page the
     office returns to shows the new figures. Other campaigns keep theirs."""
     today = timezone.localdate()
+    lock_rollups(campaign)  # before the flags and the status rows: see lock_rollups
     if campaign.starts_on <= today:
         flags_sync(campaign=campaign, today=today)
     refresh_unit_status(campaign, today=today)

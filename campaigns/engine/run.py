@@ -11,7 +11,7 @@ from django.utils import timezone
 from ..models import Campaign, DeadlineEngineRun
 from .asof import is_live
 from .flags import flags_escalate, flags_sync
-from .status import refresh_unit_status
+from .status import lock_rollups, refresh_unit_status
 
 
 def _without_jit() -> None:
@@ -34,6 +34,8 @@ def deadline_engine_run(*, today: date | None = None) -> DeadlineEngineRun:
         for campaign in Campaign.objects.filter(is_active=True, starts_on__lte=today):
             with transaction.atomic():
                 _without_jit()
+                # First, before the flags and the status rows it will lock: see lock_rollups.
+                lock_rollups(campaign)
                 campaign_opened, campaign_closed = flags_sync(campaign=campaign, today=today)
                 # The flags open too long are raised up the tree, once per step.
                 flags_escalate(campaign=campaign, today=today)
@@ -86,6 +88,7 @@ def figures_as_of(campaign, day: date | None) -> Iterator[None]:
         return
     with transaction.atomic():
         _without_jit()
+        lock_rollups(campaign)  # first, as in deadline_engine_run
         flags_sync(campaign=campaign, today=day)
         flags_escalate(campaign=campaign, today=day)
         refresh_unit_status(campaign, today=day)

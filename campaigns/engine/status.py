@@ -250,6 +250,9 @@ def refresh_unit_status(
     _open_flags(query)
     sql, params = query.statement()
     if ids is None:
+        # The rollups' lock before any status row: a report's save takes it (shared) before its
+        # own row, so taking it after the rows would deadlock with a save in between.
+        lock_rollups(campaign)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         rebuild_rollups(campaign)
@@ -328,15 +331,36 @@ def _completions_sql(where: str) -> str:
 ROLLUP_LOCK = 2_024_001
 
 
+def lock_rollups(campaign: Campaign) -> None:
+    """The campaign's rollup lock, exclusively, until the transaction ends: waits for the
+    refreshes of single units under way (a report's save holds it shared) and keeps new ones
+    out. Every transaction that takes it must take it before any status row, flag or report row
+    it locks: the one order that cannot deadlock with a save (which takes its report's row, then
+    this lock shared, then its unit's flags and status row). Taken twice, it is still held
+    once."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
+
+
+def lock_rollups_shared(campaign: Campaign) -> None:
+    """The same lock, shared, as a refresh of a few units takes it: before the flags and the
+    status rows it will write, so it waits for a whole-campaign run instead of holding a row
+    that run needs."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, campaign.pk]
+            )
+
+
 def rebuild_rollups(campaign: Campaign) -> None:
-    """Every rollup row of the campaign, from scratch (after a full status refresh)."""
+    """Every rollup row of the campaign, from scratch (after a full status refresh, whose
+    transaction holds lock_rollups)."""
     rollup, completions = table(StatusRollup), table(CompletionRollup)
     columns = ", ".join(ROLLUP_SUMS)
     where = "s.campaign_id = %s"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Waits for the refreshes of single units under way, and keeps new ones out.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, campaign.pk])
         cursor.execute(f"DELETE FROM {rollup} WHERE campaign_id = %s", [campaign.pk])
         cursor.execute(
             f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
@@ -370,11 +394,9 @@ class _RollupDelta:
         return shares, days
 
     def __enter__(self):
+        lock_rollups_shared(self.campaign)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock_shared(%s, %s)", [ROLLUP_LOCK, self.campaign.pk]
-                )
                 # Two refreshes of the same unit take turns: the second reads the rows the
                 # first committed, so neither difference is counted twice.
                 cursor.execute(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from units.models import Unit, User
 
 from ..engine.flags import flags_sync
-from ..engine.status import refresh_unit_status
+from ..engine.status import lock_rollups_shared, refresh_unit_status
 from ..mail.outbox import returned_notice_queue
 from ..models import Campaign, ReviewStatus, awaits_committee
 from ..periods import review_overdue_from
@@ -94,6 +94,7 @@ def _refresh_status_of(item: Model) -> None:
     next daily run (which stays the catch-all)."""
     campaign = Campaign.objects.get(pk=kind_of(item).campaign_id_of(item))
     today = timezone.localdate()
+    lock_rollups_shared(campaign)  # before the unit's flags: see engine.status.lock_rollups
     if campaign.is_active and campaign.starts_on <= today:
         flags_sync(campaign=campaign, today=today, unit_ids=[item.unit_id])
     refresh_unit_status(campaign, unit_ids=[item.unit_id], today=today)
