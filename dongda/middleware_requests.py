@@ -32,9 +32,10 @@ from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import get_path_info
-from django.template import loader
 from django.utils import translation
 from django.utils.http import parse_header_parameters
+
+from dongda.views import STANDALONE_HEADERS, render_standalone
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -89,19 +90,14 @@ class UnreadableRequestGuard:
     @staticmethod
     def refuse(environ, start_response):
         language = translation.get_language_from_path(get_path_info(environ)) or "vi"
-        with translation.override(language):
-            page = loader.get_template("400.html").render({"LANGUAGE_CODE": language})
-        body = page.encode()
+        body = render_standalone("400.html", language).encode()
         start_response(
             "400 Bad Request",
             [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(body))),
                 ("Content-Language", language),
-                ("Cache-Control", "no-store"),
-                ("X-Content-Type-Options", "nosniff"),
-                ("X-Frame-Options", "DENY"),
-                ("Content-Security-Policy", "default-src 'none'; style-src 'self'"),
+                *STANDALONE_HEADERS.items(),
             ],
         )
         return [body]

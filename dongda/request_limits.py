@@ -22,9 +22,10 @@ import tempfile
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse
-from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+
+from dongda.views import STANDALONE_HEADERS, render_standalone
 
 CHUNK = 64 * 1024
 
@@ -95,17 +96,11 @@ def too_large(request) -> HttpResponse:
     would, uses no context processor and sets its own headers."""
     language = translation.get_language_from_request(request, check_path=True)
     with translation.override(language):
-        html = loader.get_template("413.html").render(
-            {
-                "LANGUAGE_CODE": language,
-                "limit": filesizeformat(settings.REQUEST_MAX_BYTES),
-                "file_limit": filesizeformat(settings.EVIDENCE_MAX_BYTES),
-            }
-        )
-    response = HttpResponse(html, status=413)
+        limits = {
+            "limit": filesizeformat(settings.REQUEST_MAX_BYTES),
+            "file_limit": filesizeformat(settings.EVIDENCE_MAX_BYTES),
+        }
+    html = render_standalone("413.html", language, **limits)
+    response = HttpResponse(html, status=413, headers=STANDALONE_HEADERS)
     response["Content-Language"] = language
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["X-Frame-Options"] = "DENY"
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'self'"
     return response
