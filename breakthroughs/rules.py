@@ -28,13 +28,16 @@ from campaigns.periods import (
     short_date,
 )
 from campaigns.registry import (
+    EVERY_UNIT,
     ChecklistItem,
     FlagRule,
     ReportKind,
     Rule,
     StatusPart,
     UnitFacts,
+    deadline_passed,
     deadline_state,
+    no_day_changes,
     register_rule,
 )
 
@@ -92,6 +95,16 @@ def _no_task(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]
         campaign=campaign, unit=OuterRef("pk"), status__in=CHOSEN
     )
     return [pairs(units.filter(~Exists(chosen)), since=day_after(due))]
+
+
+def _tasks_day_changes(campaign: Campaign, since: date, today: date) -> str | None:
+    """The choice's deadline and each period's due day are the whole campaign's."""
+    periods = reporting_periods(
+        starts_on=campaign.starts_on, ends_on=campaign.ends_on, frequency=campaign.report_frequency
+    )
+    dues = [report_deadline(campaign, period).due_on for period in periods]
+    due = effective_deadline(campaign, campaign.breakthrough_deadline)
+    return EVERY_UNIT if deadline_passed(since, today, due, *dues) else None
 
 
 def _report_overdue(campaign: Campaign, today: date, units: QuerySet) -> list[QuerySet]:
@@ -265,6 +278,7 @@ def register() -> None:
             ),
             status=StatusPart(_tasks_status),
             checklist=_tasks_checklist,
+            day_changes=_tasks_day_changes,
             demo="breakthroughs.demo.tasks_and_reports",
         )
     )
@@ -274,6 +288,7 @@ def register() -> None:
             kinds=(INITIATIVES,),
             status=StatusPart(_initiatives_status),
             checklist=_initiatives_checklist,
+            day_changes=no_day_changes,
             demo="breakthroughs.demo.initiatives",
         )
     )

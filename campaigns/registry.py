@@ -12,6 +12,7 @@ A rule declares:
 - its flags (`FlagRule`): for one flag kind, which (unit, subject) pairs should be open on a day;
 - its part of the status row (`StatusPart`): one CTE of the status upsert and the columns it fills;
 - its line on a unit's checklist;
+- what the passing of days changes for it (`day_changes`), so the engine re-judges only those units;
 - where its demo data comes from (a dotted path, imported by `seed_demo` only).
 
 This module is on the campaign's lowest floor: it imports models only, and holds plain data.
@@ -145,6 +146,22 @@ class UnitFacts:
     study: dict
 
 
+#: `day_changes`' answer when a deadline of the whole campaign passed: every unit is re-judged.
+EVERY_UNIT = "every unit"
+
+
+def deadline_passed(since: date, today: date, *deadlines: date) -> bool:
+    """Whether one of the (effective) deadlines lies in [since, today): a rule that judges "after
+    the deadline" (`today > due`) judges differently at the end of `today` than at the end of
+    `since`."""
+    return any(since <= due < today for due in deadlines)
+
+
+def no_day_changes(campaign: "Campaign", since: date, today: date) -> None:
+    """For a rule that days alone never change (only what units write does)."""
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -152,6 +169,14 @@ class Rule:
     flags: tuple[FlagRule, ...] = ()
     status: StatusPart | None = None
     checklist: Callable[[UnitFacts], ChecklistItem | None] | None = None
+    #: What the days between the end of `since` and the end of `today` change when nothing is
+    #: written: `day_changes(campaign, since, today)` returns EVERY_UNIT (a deadline of the whole
+    #: campaign passed), querysets of rows with a `unit_id` (items whose own time ran out: their
+    #: units' flags or status may differ), or None (nothing). A superset is harmless, a unit
+    #: left out is a bug (`tests/campaigns/engine/test_incremental.py` holds the two equal). The
+    #: incremental engine (`campaigns.engine.changes`) re-judges only those; a rule with flags or
+    #: a status part that does not say is taken to change every unit every day.
+    day_changes: Callable[["Campaign", date, date], "list[QuerySet] | str | None"] | None = None
     #: Dotted path of `build(demo) -> dict[str, int]`, which adds the rule's demo rows.
     demo: str | None = None
 

@@ -28,9 +28,15 @@ LIMITS = {"soft_time_limit": 600, "time_limit": 660}
     retry_backoff=60,
     **LIMITS,
 )
-def run_deadline_engine() -> dict:
-    run = deadline_engine_run()
-    return {"run": run.pk, "opened": run.opened, "closed": run.closed}
+def run_deadline_engine(full: bool = False) -> dict:
+    run = deadline_engine_run(full=full)
+    return {
+        "run": run.pk,
+        "opened": run.opened,
+        "closed": run.closed,
+        "full": run.full,
+        "units": run.units_judged,
+    }
 
 
 RETRY = {"autoretry_for": (Exception,), "max_retries": 5, "retry_backoff": 60}

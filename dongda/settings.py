@@ -280,6 +280,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.run_deadline_engine",
         "schedule": crontab(hour=6, minute=0),
     },
+    # The daily run re-judges only what changed; once a week every unit is re-judged anyway, a
+    # safety net for a change no checkpoint saw (it writes only what differs).
+    "deadline-engine-weekly-full": {
+        "task": "campaigns.tasks.run_deadline_engine",
+        "schedule": crontab(hour=5, minute=0, day_of_week="sun"),
+        "kwargs": {"full": True},
+    },
     # Remind units of deadlines 7 and 1 days ahead (Campaign.reminder_days), after the engine.
     "reminders-daily": {
         "task": "campaigns.tasks.queue_reminders",

@@ -1,5 +1,9 @@
 """One run of the deadline engine (daily, from Celery beat, or `flag_overdue`), and the reads that
-say how the last run went (the dashboard and /healthz)."""
+say how the last run went (the dashboard and /healthz).
+
+A run re-judges, per campaign, only the units whose inputs changed since the campaign's
+checkpoint (`campaigns.engine.changes`); `full=True` (the weekly safety run, `flag_overdue
+--full`) re-judges every unit. Both leave the same flags, status rows and rollups."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,8 +12,9 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import Campaign, DeadlineEngineRun
+from ..models import Campaign, DeadlineEngineRun, EngineCheckpoint, UnitStatus
 from .asof import is_live
+from .changes import Changes, campaign_inputs, changes_since, history_seen
 from .flags import flags_escalate, flags_sync
 from .status import lock_rollups, refresh_unit_status
 
@@ -24,36 +29,82 @@ def _without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def deadline_engine_run(*, today: date | None = None) -> DeadlineEngineRun:
-    """Bring every flag of every active campaign up to date as of `today` (the local date by
-    default) and record the run; a failure is recorded on the run and raised again."""
+def deadline_engine_run(*, today: date | None = None, full: bool = False) -> DeadlineEngineRun:
+    """Bring every flag and status row of every active campaign up to date as of `today` (the
+    local date by default), re-judging only what changed unless `full`, and record the run; a
+    failure is recorded on the run and raised again."""
     today = today or timezone.localdate()
     run = DeadlineEngineRun.objects.create(as_of=today)
-    opened = closed = 0
+    opened = closed = judged = 0
+    every_unit = True
     try:
         for campaign in Campaign.objects.filter(is_active=True, starts_on__lte=today):
             with transaction.atomic():
-                _without_jit()
-                # First, before the flags and the status rows it will lock: see lock_rollups.
-                lock_rollups(campaign)
-                campaign_opened, campaign_closed = flags_sync(campaign=campaign, today=today)
-                # The flags open too long are raised up the tree, once per step.
-                flags_escalate(campaign=campaign, today=today)
-                # The flags just changed, and "stale" incidents age by the day: every unit's
-                # status row is rebuilt in the same transaction.
-                refresh_unit_status(campaign, today=today)
-            opened += campaign_opened
-            closed += campaign_closed
+                changes = _judge_campaign(campaign, today=today, full=full)
+            opened += changes.opened
+            closed += changes.closed
+            judged += changes.units
+            every_unit = every_unit and changes.full
     except Exception as exc:
         DeadlineEngineRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), opened=opened, closed=closed, error=repr(exc)[:2000]
         )
         raise
     DeadlineEngineRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(), opened=opened, closed=closed
+        finished_at=timezone.now(),
+        opened=opened,
+        closed=closed,
+        full=every_unit,
+        units_judged=judged,
     )
     run.refresh_from_db()
     return run
+
+
+class _Judged:
+    def __init__(self, *, opened: int, closed: int, units: int, full: bool):
+        self.opened, self.closed, self.units, self.full = opened, closed, units, full
+
+
+def _judge_campaign(campaign: Campaign, *, today: date, full: bool) -> _Judged:
+    """One campaign, in the caller's transaction: the flags and status rows of the units that
+    changed (all of them if `full` or if what changed cannot be narrowed), the escalations of
+    the day, and the checkpoint moved on."""
+    started_at = timezone.now()
+    _without_jit()
+    # First, before the flags and the status rows it will lock: see lock_rollups. It also keeps
+    # report saves of the campaign waiting, so nothing is written between reading what changed
+    # and re-judging it.
+    lock_rollups(campaign)
+    checkpoint = EngineCheckpoint.objects.filter(campaign=campaign).first()
+    inputs = campaign_inputs(campaign)
+    seen = history_seen()
+    if full:
+        changes = Changes(None, "asked")
+    else:
+        changes = changes_since(campaign, checkpoint, today, inputs=inputs)
+    opened = closed = 0
+    if changes.full or changes.unit_ids:
+        opened, closed = flags_sync(campaign=campaign, today=today, unit_ids=changes.unit_ids)
+    # The flags open too long are raised up the tree, once per step (a flag's age is its own:
+    # one UPDATE per step over the open flags, whatever changed).
+    flags_escalate(campaign=campaign, today=today)
+    if changes.full or changes.unit_ids:
+        # The flags just changed, and "stale" incidents age by the day: the status rows of the
+        # same units are rebuilt in the same transaction (only the rows that differ are written).
+        refresh_unit_status(campaign, unit_ids=changes.unit_ids, today=today)
+    mark = {"judged_on": today, "started_at": started_at, "history_seen": seen, "inputs": inputs}
+    if checkpoint is None:
+        EngineCheckpoint.objects.create(campaign=campaign, full_on=today, **mark)
+    else:
+        EngineCheckpoint.objects.filter(pk=checkpoint.pk).update(
+            **mark, **({"full_on": today} if changes.full else {})
+        )
+    if changes.full:
+        units = UnitStatus.objects.filter(campaign=campaign).count()
+    else:
+        units = len(changes.unit_ids)
+    return _Judged(opened=opened, closed=closed, units=units, full=changes.full)
 
 
 def last_engine_failure() -> DeadlineEngineRun | None:

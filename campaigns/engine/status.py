@@ -157,6 +157,12 @@ class StatusQuery:
         update = ", ".join(
             f"{c} = excluded.{c}" for c in COLUMNS if c not in ("campaign_id", "unit_id")
         )
+        # Only the rows that differ are written (the time of the refresh aside): a run that
+        # finds nothing new writes nothing, and leaves no dead row for the vacuum.
+        differs = _differs(
+            table(UnitStatus),
+            [c for c in COLUMNS if c not in ("campaign_id", "unit_id", "refreshed_at")],
+        )
         text.append(
             f" INSERT INTO {table(UnitStatus)} ({', '.join(COLUMNS)}) "
             "SELECT %s, u.id, b.id, u.path, u.kind, u.reporting, u.member_count, "
@@ -164,7 +170,7 @@ class StatusQuery:
             f"LEFT JOIN {table(Unit)} b ON u.depth >= 2 AND b.path = SUBSTR(u.path, 1, %s) "
             f"{joins} "
             # SQLite needs a WHERE before ON CONFLICT after a join; it changes nothing.
-            f"WHERE 1 = 1 ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {update}"
+            f"WHERE 1 = 1 ON CONFLICT (campaign_id, unit_id) DO UPDATE SET {update} WHERE {differs}"
         )
         return "".join(text), params
 
@@ -310,7 +316,8 @@ def _contributions_sql(where: str) -> str:
     tree = f"JOIN {table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen})"
     status = table(UnitStatus)
     return (
-        f"SELECT 'b', {BRANCH_KEY}, s.kind, {sums} FROM {status} s WHERE {where} "
+        f"SELECT 'b' AS level, {BRANCH_KEY} AS anchor, s.kind AS kind, {sums} "
+        f"FROM {status} s WHERE {where} "
         f"GROUP BY {BRANCH_KEY}, s.kind "
         f"UNION ALL SELECT 'b', {BRANCH_KEY}, '', {sums} FROM {status} s WHERE {where} "
         f"GROUP BY {BRANCH_KEY} "
@@ -321,7 +328,8 @@ def _contributions_sql(where: str) -> str:
 
 def _completions_sql(where: str) -> str:
     return (
-        f"SELECT t.id, s.study_completed_on, COUNT(*) FROM {table(UnitStatus)} s "
+        f"SELECT t.id AS anchor, s.study_completed_on AS completed_on, COUNT(*) "
+        f"FROM {table(UnitStatus)} s "
         f"JOIN {table(Unit)} t ON t.path = SUBSTR(s.path, 1, {Unit.steplen}) "
         f"WHERE {where} AND s.reporting AND s.study_completed_on IS NOT NULL "
         "GROUP BY t.id, s.study_completed_on"
@@ -354,24 +362,48 @@ def lock_rollups_shared(campaign: Campaign) -> None:
             )
 
 
+def _differs(target: str, columns) -> str:
+    """SQL true when an upsert's new values differ from the row's (NULL-safe)."""
+    distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
+    return " OR ".join(f"{target}.{c}{distinct}excluded.{c}" for c in columns)
+
+
 def rebuild_rollups(campaign: Campaign) -> None:
-    """Every rollup row of the campaign, from scratch (after a full status refresh, whose
-    transaction holds lock_rollups)."""
+    """Every rollup row of the campaign, from the status rows (after a full status refresh,
+    whose transaction holds lock_rollups). Only the rows that differ are written: a full run
+    that finds nothing new writes nothing."""
     rollup, completions = table(StatusRollup), table(CompletionRollup)
     columns = ", ".join(ROLLUP_SUMS)
     where = "s.campaign_id = %s"
+    contributions = _contributions_sql(where)
+    set_sums = ", ".join(f"{c} = excluded.{c}" for c in ROLLUP_SUMS)
+    pk = campaign.pk
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {rollup} WHERE campaign_id = %s", [campaign.pk])
         cursor.execute(
             f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
-            f"SELECT c.*, %s FROM ({_contributions_sql(where)}) c",
-            [campaign.pk, campaign.pk, campaign.pk, campaign.pk],
+            f"SELECT c.*, %s FROM ({contributions}) c WHERE 1 = 1 "
+            f"ON CONFLICT (campaign_id, level, anchor, kind) DO UPDATE SET {set_sums} "
+            f"WHERE {_differs(rollup, ROLLUP_SUMS)}",
+            [pk, pk, pk, pk],
         )
-        cursor.execute(f"DELETE FROM {completions} WHERE campaign_id = %s", [campaign.pk])
+        # Rows nothing adds to any more (a branch emptied, a kind gone) are removed.
+        cursor.execute(
+            f"DELETE FROM {rollup} WHERE campaign_id = %s AND (level, anchor, kind) NOT IN "
+            f"(SELECT c.level, c.anchor, c.kind FROM ({contributions}) c)",
+            [pk, pk, pk, pk],
+        )
+        days = _completions_sql(where)
         cursor.execute(
             f"INSERT INTO {completions} (anchor, completed_on, units, campaign_id) "
-            f"SELECT c.*, %s FROM ({_completions_sql(where)}) c",
-            [campaign.pk, campaign.pk],
+            f"SELECT c.*, %s FROM ({days}) c WHERE 1 = 1 "
+            "ON CONFLICT (campaign_id, anchor, completed_on) DO UPDATE SET units = excluded.units "
+            f"WHERE {_differs(completions, ['units'])}",
+            [pk, pk],
+        )
+        cursor.execute(
+            f"DELETE FROM {completions} WHERE campaign_id = %s AND (anchor, completed_on) NOT IN "
+            f"(SELECT c.anchor, c.completed_on FROM ({days}) c)",
+            [pk, pk],
         )
 
 

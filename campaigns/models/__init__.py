@@ -2,7 +2,15 @@
 
 from .calendar import DayOff
 from .campaign import Campaign
-from .flags import FLAG_ACTOR, UNIT_FLAG_KINDS, Actor, DeadlineEngineRun, Flag, FlagKind
+from .flags import (
+    FLAG_ACTOR,
+    UNIT_FLAG_KINDS,
+    Actor,
+    DeadlineEngineRun,
+    EngineCheckpoint,
+    Flag,
+    FlagKind,
+)
 from .mail import OutgoingMail
 from .members import CampaignMembers
 from .official import OfficialReport
@@ -32,6 +40,7 @@ __all__ = [
     "CompletionRollup",
     "DayOff",
     "DeadlineEngineRun",
+    "EngineCheckpoint",
     "Flag",
     "FlagKind",
     "ImplementationPlan",

@@ -118,6 +118,11 @@ class DeadlineEngineRun(models.Model):
     opened = models.PositiveIntegerField(default=0)
     closed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    #: Every unit of every campaign re-judged (the weekly safety run, `flag_overdue --full`, a
+    #: deadline of a whole campaign passing), rather than only the units whose inputs changed.
+    full = models.BooleanField(default=False)
+    #: How many units the run re-judged, over its campaigns.
+    units_judged = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("deadline engine run")
@@ -127,3 +132,32 @@ class DeadlineEngineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of:%d/%m/%Y}: +{self.opened} / -{self.closed}"
+
+
+class EngineCheckpoint(models.Model):
+    """How far the deadline engine has judged a campaign, so that its next run re-judges only
+    what changed since (`campaigns.engine.changes`): the units written since `started_at`, the
+    units whose own items' time ran out after `judged_on`, and everyone if a setting the whole
+    campaign is judged by (`inputs`) is no longer what it was."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    #: The day the flags and status rows are judged as of.
+    judged_on = models.DateField()
+    #: When the run that judged them began, and the newest history row of each report model
+    #: ({"app.model": history_id}) it saw: what was written after either is judged again next
+    #: time (by the id too, for rows written with an earlier date: the demo's, the tests').
+    started_at = models.DateTimeField()
+    history_seen = models.JSONField(default=dict)
+    #: A digest of the campaign's settings and the days off, as that run read them.
+    inputs = models.CharField(max_length=64)
+    #: The day of the last run that re-judged every unit.
+    full_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("deadline engine checkpoint")
+        verbose_name_plural = _("deadline engine checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.judged_on:%d/%m/%Y}"

@@ -137,6 +137,23 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
     )
 
 
+def _day_changes(campaign: Campaign, since: date, today: date) -> list[QuerySet]:
+    """An incident changes its unit's standing on its own on three days: the day it starts to
+    count (opened_on), the day its limit runs out and the day it is resolved (resolved_on may
+    be entered ahead). Each window is taken a day wider on both sides: more is harmless."""
+    one = timedelta(days=1)
+    return [
+        Incident.objects.filter(campaign=campaign).filter(
+            Q(
+                opened_on__gte=_stale_before(campaign, since) - one,
+                opened_on__lte=_stale_before(campaign, today) + one,
+            )
+            | Q(resolved_on__gte=since - one, resolved_on__lte=today + one)
+            | Q(opened_on__gte=since - one, opened_on__lte=today + one)
+        )
+    ]
+
+
 RULE = Rule(
     "R5",
     kinds=(INCIDENTS,),
@@ -150,6 +167,7 @@ RULE = Rule(
         ),
     ),
     status=StatusPart(_status),
+    day_changes=_day_changes,
     checklist=_checklist,
     demo="campaigns.demo.reports.incidents",
 )

@@ -13,12 +13,14 @@ from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, ImplementationPlan, ReviewStatus
 from ..periods import deadline, effective_deadline
 from ..registry import (
+    EVERY_UNIT,
     ChecklistItem,
     FlagRule,
     ReportKind,
     Rule,
     StatusPart,
     UnitFacts,
+    deadline_passed,
     deadline_state,
 )
 from ..reporting.forms import ImplementationPlanForm
@@ -100,11 +102,17 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
     )
 
 
+def _day_changes(campaign: Campaign, since: date, today: date) -> str | None:
+    due = effective_deadline(campaign, campaign.plan_deadline)
+    return EVERY_UNIT if deadline_passed(since, today, due) else None
+
+
 RULE = Rule(
     "R2",
     kinds=(PLANS,),
     flags=(FlagRule(FlagKind.PLAN_MISSING, _missing, reads=("plans",), describe=_describe),),
     status=StatusPart(_status),
+    day_changes=_day_changes,
     checklist=_checklist,
     demo="campaigns.demo.reports.implementation_plans",
 )

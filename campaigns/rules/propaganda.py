@@ -15,7 +15,16 @@ from ..engine.flags import day_after, pairs
 from ..engine.status import StatusQuery
 from ..models import Campaign, FlagKind, PropagandaActivity, ReviewStatus
 from ..periods import Period, effective_deadline, period_label, reporting_periods
-from ..registry import ChecklistItem, FlagRule, ReportKind, Rule, StatusPart, UnitFacts
+from ..registry import (
+    EVERY_UNIT,
+    ChecklistItem,
+    FlagRule,
+    ReportKind,
+    Rule,
+    StatusPart,
+    UnitFacts,
+    deadline_passed,
+)
 from ..reporting.forms import PropagandaActivityForm
 
 #: An activity counts once the unit has sent it: waiting for review or accepted.
@@ -127,11 +136,18 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
     )
 
 
+def _day_changes(campaign: Campaign, since: date, today: date) -> str | None:
+    """A quarter is judged once its (effective) end has passed, for every unit at once."""
+    ends = [effective_deadline(campaign, quarter.end) for quarter in quarters(campaign)]
+    return EVERY_UNIT if deadline_passed(since, today, *ends) else None
+
+
 RULE = Rule(
     "R6",
     kinds=(PROPAGANDA,),
     flags=(FlagRule(FlagKind.PROPAGANDA_SHORT, _short, reads=("propaganda",), describe=_describe),),
     status=StatusPart(_status),
+    day_changes=_day_changes,
     checklist=_checklist,
     demo="campaigns.demo.reports.propaganda",
 )

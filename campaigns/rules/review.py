@@ -45,7 +45,20 @@ def _describe(flag, item, campaign: Campaign) -> str:
     }
 
 
+def _day_changes(campaign: Campaign, since: date, today: date) -> list[QuerySet]:
+    """The items still waiting whose review time ran out in between."""
+    return [
+        kind.of_campaign(campaign).filter(
+            status=ReviewStatus.SUBMITTED,
+            review_overdue_from__gt=since,
+            review_overdue_from__lte=today,
+        )
+        for kind in report_kinds().values()
+    ]
+
+
 RULE = Rule(
     "review",
     flags=(FlagRule(FlagKind.REVIEW_OVERDUE, _review_overdue, all_units=True, describe=_describe),),
+    day_changes=_day_changes,
 )

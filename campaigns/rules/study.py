@@ -16,12 +16,14 @@ from ..engine.study import StudyState, units_reaching_share
 from ..models import Campaign, FlagKind, ReviewStatus, StudySession
 from ..periods import deadline, effective_deadline
 from ..registry import (
+    EVERY_UNIT,
     ChecklistItem,
     FlagRule,
     ReportKind,
     Rule,
     StatusPart,
     UnitFacts,
+    deadline_passed,
     deadline_state,
 )
 from ..reporting.forms import StudySessionForm
@@ -169,6 +171,13 @@ def _checklist(facts: UnitFacts) -> ChecklistItem | None:
     )
 
 
+def _day_changes(campaign: Campaign, since: date, today: date) -> str | None:
+    """Both flags start the day after the study deadline, for every unit short of it; before
+    and after, only sessions written change them."""
+    due = effective_deadline(campaign, campaign.study_deadline)
+    return EVERY_UNIT if deadline_passed(since, today, due) else None
+
+
 RULE = Rule(
     "R1",
     kinds=(SESSIONS,),
@@ -183,6 +192,7 @@ RULE = Rule(
         ),
     ),
     status=StatusPart(_status),
+    day_changes=_day_changes,
     checklist=_checklist,
     demo="campaigns.demo.reports.study_sessions",
 )
