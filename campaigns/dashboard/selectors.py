@@ -7,10 +7,13 @@ statements for 50 units or 100,000.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from math import ceil
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Least
 from django.http import QueryDict
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from dongda.text import fold
@@ -265,13 +268,18 @@ def completion_curve(per_day: dict, *, campaign: Campaign, today: date) -> dict:
 # The unit table ---------------------------------------------------------------------------
 
 
+# Tree order and the name sorts follow the unit's own columns, whose B-tree indexes (the unique
+# path, the folded name) a page can walk and stop after its rows: the status row's copy of the
+# path has only a pattern-ops index, which serves a prefix LIKE but not ORDER BY, so ordering by
+# it sorted every row in scope for each page. (The copy and the unit's path are the same but
+# for a unit moved since its row was last refreshed, and then the unit's is the right one.)
 SORTS = {
-    "name": ("unit__search_name", "path"),
-    "-name": ("-unit__search_name", "path"),
+    "name": ("unit__search_name", "unit__path"),
+    "-name": ("-unit__search_name", "unit__path"),
     "members": ("-members", "path"),
     "coverage": ("attended_total", "path"),
     "-flags": ("-flags_open", "path"),
-    "tree": ("path",),
+    "tree": ("unit__path",),
 }
 PLAN_FILTERS = {
     "accepted": Q(plan_status=ReviewStatus.ACCEPTED),
@@ -284,6 +292,21 @@ FLAG_FILTERS = {kind.value: Q(**{column: True}) for kind, column in FLAG_COLUMNS
     "any": Q(flags_open__gt=0),
     "none": Q(flags_open=0),
 }
+
+
+def units_matching(q: str) -> QuerySet:
+    """The units the table's search finds: the Vietnamese name with diacritics and case ignored
+    ("dong da", "ĐỐNG ĐA" and "Đống Đa" all find "Đống Đa"), the English name with case ignored,
+    or the exact code. `%` and `_` are literal (the lookups escape them).
+
+    Each of the three is served by an index of its own on PostgreSQL, so the whole search is a
+    bitmap of index hits and never reads every unit: the code by its unique index, the names by
+    the trigram indexes of migration units 0005, which match these lookups' SQL exactly
+    (`search_name LIKE '%…%'` and `UPPER(name_en::text) LIKE UPPER('%…%')`). A needle shorter
+    than three characters has no trigram and reads the table, as every search did before."""
+    return Unit.objects.filter(
+        Q(search_name__contains=fold(q)) | Q(name_en__icontains=q) | Q(code=q)
+    )
 
 
 @dataclass
@@ -322,13 +345,7 @@ class TableFilters:
 
     def apply(self, rows: QuerySet) -> QuerySet:
         if self.q:
-            # Diacritics and case ignored: "dong da", "ĐỐNG ĐA" and "Đống Đa" all match.
-            needle = fold(self.q)
-            rows = rows.filter(
-                Q(unit__search_name__contains=needle)
-                | Q(unit__name_en__icontains=self.q)
-                | Q(unit__code=self.q)
-            )
+            rows = rows.filter(unit_id__in=units_matching(self.q).values("pk"))
         if self.kind:
             rows = rows.filter(kind=self.kind)
         if self.study:
@@ -344,6 +361,99 @@ class TableFilters:
 
 def unit_table(rows: QuerySet, filters: TableFilters) -> QuerySet:
     return filters.apply(rows).select_related("unit")
+
+
+#: The most rows the table counts when it has to count them, and so the most it pages through:
+#: past that it says "more than 10,000" and lists the first 10,000 (200 pages), for nobody
+#: reads further than that by clicking "Next"; a filter, the search or a committee's table
+#: narrows it down.
+TABLE_COUNT_CAP = 10_000
+
+
+def table_total(
+    *, user: User, campaign: Campaign, root: Unit | None, filters: TableFilters
+) -> int | None:
+    """How many rows the table has, when the rollups already know: no filter but the kind of
+    unit, on a view made of whole branches (the district, a ward: the views that are large).
+    One statement over a few rollup rows instead of counting up to 100,000 status rows. None
+    when they cannot tell: the rows are counted then, up to the cap."""
+    if any((filters.q, filters.study, filters.plan, filters.task, filters.flag)):
+        return None
+    anchors = _branch_anchors(user, root)
+    if anchors is None:
+        return None
+    trees = [unit.pk for unit in anchors if unit.depth == 1]
+    rollups = StatusRollup.objects.filter(campaign=campaign)
+    if trees:
+        # The tree rows are per kind of unit only.
+        rollups = rollups.filter(level=StatusRollup.TREE, anchor__in=trees)
+    else:
+        rollups = rollups.filter(level=StatusRollup.BRANCH, anchor__in=[u.pk for u in anchors])
+        if not filters.kind:
+            rollups = rollups.filter(kind="")  # the branch's row of all kinds
+    if filters.kind:
+        rollups = rollups.filter(kind=filters.kind)
+    return rollups.aggregate(n=Coalesce(Sum("units"), 0))["n"]
+
+
+class TablePaginator(Paginator):
+    """Django's paginator, with a count that never reads more than TABLE_COUNT_CAP + 1 rows:
+    the total from the rollups when they know it, else a count over the first rows that match
+    (a LIMIT inside the COUNT). When more rows match than the cap, the pages stop at the cap,
+    so a page number past the end (kept in a link, typed by hand) costs no more than the last
+    page: never a walk through every row to skip them."""
+
+    def __init__(self, rows: QuerySet, per_page: int, *, total: int | None):
+        super().__init__(rows, per_page)
+        self.known_total = total
+
+    @cached_property
+    def count(self) -> int:
+        if self.known_total is not None:
+            return self.known_total
+        return self.object_list.order_by().values("pk")[: TABLE_COUNT_CAP + 1].count()
+
+    @cached_property
+    def more_than_cap(self) -> bool:
+        return self.count > TABLE_COUNT_CAP
+
+    @cached_property
+    def num_pages(self) -> int:
+        return ceil(max(1, min(self.count, TABLE_COUNT_CAP)) / self.per_page)
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count, TABLE_COUNT_CAP)
+        # The page's ids first, in a subquery of the same statement, then their rows: the
+        # ordering with its LIMIT reads only the status rows' sort keys, so PostgreSQL keeps the
+        # page's few rows in a bounded (top-N) sort in memory instead of sorting every row in
+        # scope, joined to its units, on disk (the sorts no index serves: members, attendance,
+        # flags).
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+    @property
+    def cap(self) -> int:
+        return TABLE_COUNT_CAP
+
+
+def unit_table_page(
+    rows: QuerySet,
+    filters: TableFilters,
+    *,
+    user: User,
+    campaign: Campaign,
+    root: Unit | None,
+    number,
+    per_page: int,
+) -> Page:
+    """One page of the unit table (`rows` from `unit_table`): two statements, the total and
+    the page's rows, each reading at most TABLE_COUNT_CAP rows whatever the district's size.
+    `number` is the page asked for, as typed: anything unreadable is the first page, a page
+    past the end the last one."""
+    total = table_total(user=user, campaign=campaign, root=root, filters=filters)
+    return TablePaginator(rows, per_page, total=total).get_page(number)
 
 
 def table_choices() -> dict:

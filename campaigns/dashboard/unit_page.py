@@ -1,8 +1,11 @@
 """What a unit's page shows (/<lang>/units/<code>/): its checklist against every rule, the items it
-recorded for each report kind, its open flags and the units directly below it.
+recorded for each report kind, its open flags and the units directly below it, a page at a time.
 
 The page knows no rule in particular: each report kind brings its section and each rule its
-checklist line (`campaigns.registry`). A fixed number of queries, however many units lie below.
+checklist line (`campaigns.registry`). A fixed number of queries, however many units lie below,
+and each reads a bounded number of rows: the district's root has thousands of units directly
+below it at the district's scale, so they are listed a page at a time (`?children=<page>`), and
+the unit table (`?unit=<code>`) holds the whole subtree.
 """
 
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from datetime import date
 
 from django.db.models import F, FilteredRelation, Q, Value
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 
 from units.models import REPORTING_KINDS, Unit
 
@@ -21,6 +25,7 @@ from ..selectors import with_campaign_members
 
 ITEMS_PER_SECTION = 50
 ESCALATED_LISTED = 20
+CHILDREN_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,39 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ChildrenPage:
+    """One page of the units directly below a unit, in tree order."""
+
+    units: list[Unit]
+    total: int  # every unit directly below, on every page
+    number: int
+    num_pages: int
+    page_size: int
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.units else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.units) - 1 if self.units else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+@dataclass(frozen=True)
 class UnitPage:
     study: dict
     sections: list[Section]
     checklist: list[ChecklistItem]
     flags: list[FlagText]
-    children: list[Unit]
+    children: ChildrenPage
     #: A committee's page: its units' open flags raised to it (oldest first, at most
     #: ESCALATED_LISTED).
     escalated: list[FlagText]
@@ -94,13 +126,62 @@ def unit_checklist(*, facts: UnitFacts) -> list[ChecklistItem]:
     )
 
 
-def child_units(*, unit: Unit, campaign: Campaign) -> list[Unit]:
-    """The units directly below, each with the member count the campaign judges it on, its
-    standing on R1-R3 and its open flags, read from their status rows in one statement."""
+def children_page_number(text: str | int | None, num_pages: int) -> int:
+    """The page of units below asked for by `?children=`: anything that is not a page number is
+    the first page, a number past the last page is the last one (as Django's `get_page`)."""
+    text = str(text or "")
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; a short number only.
+    number = int(text) if text.isdecimal() and len(text) < 7 else 1
+    return min(max(1, number), num_pages)
+
+
+def children_page_query(query: QueryDict, number: int) -> str:
+    """The page's query string with `children=` set to `number` (left out for the first page),
+    every other parameter kept, for the pager's links."""
+    query = query.copy()
+    query.pop("children", None)
+    if number > 1:
+        query["children"] = str(number)
+    return query.urlencode()
+
+
+def child_units(
+    *,
+    unit: Unit,
+    campaign: Campaign,
+    page: str | int | None = 1,
+    page_size: int | None = None,
+) -> ChildrenPage:
+    """One page of the units directly below, in tree order, each with the member count the
+    campaign judges it on, its standing on R1-R3 and its open flags, in one statement (none for
+    a unit with nothing below).
+
+    The count is treebeard's `numchild`, kept on the unit's own row, so no statement counts the
+    children. The page is read as treebeard reads children: the next depth within the path
+    interval of the unit's children, ordered by path; a range on `path`, unlike a
+    `LIKE 'prefix%'`, is walked in path order on the unique index on `path` whatever the
+    database's collation, and the walk stops at the page's last row. The status row and the
+    campaign's member count are then joined on the page's rows only (LEFT JOINs on unique keys,
+    no subquery per row). The walk passes the subtrees of the units before the page, so a page
+    far down a list of thousands costs more than the first; an index on (depth, path) would
+    make it skip them."""
+    page_size = page_size or CHILDREN_PER_PAGE
+    total = unit.numchild
+    num_pages = max(1, -(-total // page_size))
+    number = children_page_number(page, num_pages)
+    if not total:
+        return ChildrenPage(units=[], total=0, number=1, num_pages=1, page_size=page_size)
     row = FilteredRelation("statuses", condition=Q(statuses__campaign=campaign))
-    below = Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
+    start = (number - 1) * page_size
+    # The page's ids first (a subquery on the units alone), then the joins on those rows only:
+    # with the joins in the same SELECT the planner would hash every status row and member
+    # count of the campaign to serve a page far down the list.
+    page_ids = (
+        Unit.objects.get_children(unit).order_by("path").values("pk")[start : start + page_size]
+    )
+    on_page = Unit.objects.filter(pk__in=page_ids)
     children = list(
-        with_campaign_members(below, campaign, name="counted_members")
+        with_campaign_members(on_page, campaign, name="counted_members")
         .annotate(
             row=row,
             row_study_state=F("row__study_state"),
@@ -116,10 +197,14 @@ def child_units(*, unit: Unit, campaign: Campaign) -> list[Unit]:
     for child in children:
         state = child.row_study_state
         child.study_state = None if state in (None, UnitStatus.StudyState.NOT_APPLICABLE) else state
-    return children
+    return ChildrenPage(
+        units=children, total=total, number=number, num_pages=num_pages, page_size=page_size
+    )
 
 
-def unit_page(*, unit: Unit, campaign: Campaign, today: date) -> UnitPage:
+def unit_page(
+    *, unit: Unit, campaign: Campaign, today: date, children_page: str | int | None = 1
+) -> UnitPage:
     study = unit_study(unit=unit, campaign=campaign)
     sections = unit_sections(unit=unit, campaign=campaign)
     facts = UnitFacts(
@@ -141,7 +226,7 @@ def unit_page(*, unit: Unit, campaign: Campaign, today: date) -> UnitPage:
         sections=sections,
         checklist=unit_checklist(facts=facts),
         flags=flags,
-        children=child_units(unit=unit, campaign=campaign),
+        children=child_units(unit=unit, campaign=campaign, page=children_page),
         escalated=escalated_to_committee(unit=unit, campaign=campaign),
     )
 

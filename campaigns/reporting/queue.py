@@ -10,6 +10,13 @@ However many items wait, a page costs the same: one aggregate per report kind fo
 the page in the database, then the page's rows read by id (one query per kind on the page) and
 their committees' names (one query). Search is a LIKE on folded columns (`Unit.search_name`,
 `Reviewable.search_title`), never a scan in Python.
+
+However many committees and units the district has, a page costs the same too: the committee
+filter is a list of at most `COMMITTEES_LISTED` committees (one query with a LIMIT; beyond that
+the page asks for the committee's code), the committee a filter names is read by its code alone,
+and the district office's scope, when it is the whole tree, is checked once (one query) instead
+of joining every unit in each statement. On PostgreSQL each kind's part of the UNION is cut to
+the end of the page, so that an index in the queue's order can end each part early.
 """
 
 import heapq
@@ -17,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import CharField, Count, DateField, F, Model, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -36,6 +44,10 @@ from ..models import (
 from ..registry import ReportKind, report_kinds
 
 PAGE_SIZE = 50
+#: The committee filter offers a list up to this many committees. The real district has about
+#: sixty; a district of thousands (the scale tests' synthetic ones) gets a field for the
+#: committee's code instead of a list as long as the district.
+COMMITTEES_LISTED = 100
 
 DISTRICT, COMMITTEE = "district", "committee"
 
@@ -83,6 +95,11 @@ class QueuePage:
     page_size: int
     committees: list[Unit] = field(default_factory=list)
     two_level: bool = False
+    #: False when the person may narrow to more committees than `committees` lists
+    #: (`COMMITTEES_LISTED`): the page asks for a committee's code instead.
+    committees_listed: bool = True
+    #: The committee the filter names, if it names one the person may narrow to.
+    committee: Unit | None = None
 
     @property
     def first_index(self) -> int:
@@ -127,13 +144,31 @@ def queue_level(user: User, campaign: Campaign) -> str | None:
     return None
 
 
-def _scope_q(user: User, level: str) -> Q:
+def _scope_q(user: User, level: str, *, whole_tree: bool = False) -> Q:
     if level == COMMITTEE:
         query = Q(pk__in=[])
         for unit in reviewer_committees(user):
             query |= Q(unit__path__startswith=unit.path)
         return query
+    if whole_tree:
+        return Q()
     return user_scope(user).filter_q("unit__")
+
+
+def scope_is_whole_tree(user: User, level: str) -> bool:
+    """Whether this reviewer's scope holds every unit there is: the district office, assigned
+    on the district's root, in a tree with no other root. The queue's statements then read the
+    items alone instead of joining every unit of the district only to find each one in scope (a
+    scan of the units table in each of the page's statements). One statement: two probes of the
+    unique index on `path` for a unit outside the root's subtree."""
+    if level != DISTRICT:
+        return False
+    root = next((unit for unit in user_scope(user).roots if unit.depth == 1), None)
+    if root is None:
+        return False
+    longest = Unit._meta.get_field("path").max_length
+    after_subtree = root.path + Unit.alphabet[-1] * (longest - len(root.path))
+    return not Unit.objects.filter(Q(path__lt=root.path) | Q(path__gt=after_subtree)).exists()
 
 
 def queue_committees(user: User, level: str) -> list[Unit]:
@@ -146,6 +181,45 @@ def queue_committees(user: User, level: str) -> list[Unit]:
         .only("pk", "code", "name", "path", "depth", "numchild")
         .order_by("search_name")
     )
+
+
+def committee_choices(user: User, level: str) -> tuple[list[Unit], bool]:
+    """The committees the page's filter lists, and whether that is all of them: the district
+    office's first `COMMITTEES_LISTED` by name (one query, never more rows than that plus one),
+    or the committees this person reviews for (from their assignments, no query)."""
+    if level == COMMITTEE:
+        return reviewer_committees(user), True
+    rows = list(
+        Unit.objects.filter(user_scope(user).filter_q(), depth=COMMITTEE_DEPTH, numchild__gt=0)
+        .only("pk", "code", "name", "path", "depth", "numchild")
+        .order_by("search_name", "pk")[: COMMITTEES_LISTED + 1]
+    )
+    return rows[:COMMITTEES_LISTED], len(rows) <= COMMITTEES_LISTED
+
+
+def named_committee(user: User, level: str, code: str) -> Unit | None:
+    """The committee `code` names, if the person may narrow the queue to it: one of those they
+    review for, or (the district office) a committee in their scope, read by its code alone
+    (one query, none without a code)."""
+    if not code:
+        return None
+    if level == COMMITTEE:
+        return next((unit for unit in reviewer_committees(user) if unit.code == code), None)
+    return (
+        Unit.objects.filter(
+            user_scope(user).filter_q(), code=code, depth=COMMITTEE_DEPTH, numchild__gt=0
+        )
+        .only("pk", "code", "name", "path", "depth", "numchild")
+        .first()
+    )
+
+
+def _with_committee(filters: QueueFilters, committee: Unit | None) -> QueueFilters:
+    """The filters with the committee's path, or without a committee the person may not narrow
+    to (an unknown code filters nothing, as before)."""
+    if committee is None:
+        return replace(filters, committee="", committee_path="")
+    return replace(filters, committee=committee.code, committee_path=committee.path)
 
 
 def _known_committee(filters: QueueFilters, committees: list[Unit]) -> QueueFilters:
@@ -185,11 +259,21 @@ def states_for(level: str, campaign: Campaign) -> tuple[str, ...]:
     return tuple(state for state in STATES if state != AT_COMMITTEE)
 
 
-def _base(kind: ReportKind, *, user: User, campaign: Campaign, level: str, filters, now):
+def _base(
+    kind: ReportKind,
+    *,
+    user: User,
+    campaign: Campaign,
+    level: str,
+    filters,
+    now,
+    whole_tree: bool = False,
+):
     """The kind's submitted items in the reviewer's reach matching the committee, age and search
-    filters (not the kind's nor the state's: the chips count across those)."""
+    filters (not the kind's nor the state's: the chips count across those). `whole_tree`: the
+    reach is every unit (`scope_is_whole_tree`), so no unit is read to check it."""
     queryset = kind.of_campaign(campaign).filter(
-        _scope_q(user, level), status=ReviewStatus.SUBMITTED
+        _scope_q(user, level, whole_tree=whole_tree), status=ReviewStatus.SUBMITTED
     )
     if filters.committee_path:
         queryset = queryset.filter(
@@ -214,21 +298,36 @@ def _kinds(filters: QueueFilters) -> list[ReportKind]:
     return kinds
 
 
-def _ordered_ids(querysets: list[tuple[ReportKind, object]]):
+def _ordered_ids(querysets: list[tuple[ReportKind, object]], *, first_rows: int | None = None):
     """The kinds' matching items as (slug, pk, due, submitted_at) rows in one UNION, most overdue
-    (then oldest) first; cut by the caller."""
-    parts = [
-        queryset.order_by()
-        .annotate(
-            q_kind=Value(kind.slug, output_field=CharField()),
-            q_id=F("pk"),
-            q_due=Coalesce("review_overdue_from", Value(_NO_DUE), output_field=DateField()),
-            q_sent=F("submitted_at"),
+    (then oldest) first; cut by the caller.
+
+    `first_rows`: the caller reads no row past this many (the end of its page). Where the
+    database allows it in a UNION (PostgreSQL), each kind's part is then ordered and cut to that
+    many rows itself: the first rows of the whole are among the first rows of each kind, and a
+    part cut that way can stop early on an index in the queue's order instead of handing every
+    waiting item of its kind to the final sort."""
+    cut_each = (
+        first_rows is not None
+        and len(querysets) > 1  # one kind alone is no UNION: the caller's cut is the part's
+        and connection.features.supports_slicing_ordering_in_compound
+    )
+    parts = []
+    for kind, queryset in querysets:
+        part = (
+            queryset.order_by()
+            .annotate(
+                q_kind=Value(kind.slug, output_field=CharField()),
+                q_id=F("pk"),
+                q_due=Coalesce("review_overdue_from", Value(_NO_DUE), output_field=DateField()),
+                q_sent=F("submitted_at"),
+            )
+            # Only annotations, so that every part lists its columns in the same order.
+            .values_list("q_kind", "q_id", "q_due", "q_sent")
         )
-        # Only annotations, so that every part lists its columns in the same order.
-        .values_list("q_kind", "q_id", "q_due", "q_sent")
-        for kind, queryset in querysets
-    ]
+        if cut_each:
+            part = part.order_by("q_due", "q_sent", "q_id")[:first_rows]
+        parts.append(part)
     if not parts:
         return None
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
@@ -279,13 +378,23 @@ def review_queue(
     today = timezone.localdate()
     states = states_for(level, campaign)
     state = filters.state if filters.state in states else ""
-    committees = queue_committees(user, level)
-    filters = _known_committee(replace(filters, state=state), committees)
+    committees, committees_listed = committee_choices(user, level)
+    committee = named_committee(user, level, filters.committee)
+    filters = _with_committee(replace(filters, state=state), committee)
+    whole_tree = scope_is_whole_tree(user, level)
     kind_counts: dict[str, int] = {}
     state_counts: dict[str, int] = dict.fromkeys(states, 0)
     querysets = []
     for kind in report_kinds().values():
-        base = _base(kind, user=user, campaign=campaign, level=level, filters=filters, now=now)
+        base = _base(
+            kind,
+            user=user,
+            campaign=campaign,
+            level=level,
+            filters=filters,
+            now=now,
+            whole_tree=whole_tree,
+        )
         counts = base.aggregate(
             **{
                 f"n_{name or 'all'}": Count("pk", filter=_state_q(name, level, campaign, today))
@@ -301,9 +410,9 @@ def review_queue(
     num_pages = max(1, -(-total // page_size))
     page = min(max(1, filters.page), num_pages)
     entries: list[QueueEntry] = []
-    union = _ordered_ids(querysets)
+    start = (page - 1) * page_size
+    union = _ordered_ids(querysets, first_rows=start + page_size)
     if union is not None:
-        start = (page - 1) * page_size
         entries = _read_items(
             union[start : start + page_size], [kind for kind, _queryset in querysets]
         )
@@ -319,6 +428,8 @@ def review_queue(
         page_size=page_size,
         committees=committees,
         two_level=campaign.two_level_review,
+        committees_listed=committees_listed,
+        committee=committee,
     )
 
 
@@ -330,15 +441,24 @@ def review_queue_next(
     now = timezone.now()
     today = timezone.localdate()
     state = filters.state if filters.state in states_for(level, campaign) else ""
-    filters = _known_committee(filters, queue_committees(user, level))
+    filters = _with_committee(filters, named_committee(user, level, filters.committee))
+    whole_tree = scope_is_whole_tree(user, level)
     querysets = []
     for kind in _kinds(filters):
-        queryset = _base(kind, user=user, campaign=campaign, level=level, filters=filters, now=now)
+        queryset = _base(
+            kind,
+            user=user,
+            campaign=campaign,
+            level=level,
+            filters=filters,
+            now=now,
+            whole_tree=whole_tree,
+        )
         queryset = queryset.filter(_state_q(state, level, campaign, today))
         if type(after) is kind.model:
             queryset = queryset.exclude(pk=after.pk)
         querysets.append((kind, queryset))
-    union = _ordered_ids(querysets)
+    union = _ordered_ids(querysets, first_rows=1)
     if union is None:
         return None
     rows = list(union[:1])
@@ -436,6 +556,7 @@ def filters_query(filters: QueueFilters, **changes) -> str:
 __all__ = [
     "AGES",
     "COMMITTEE",
+    "COMMITTEES_LISTED",
     "DISTRICT",
     "PAGE_SIZE",
     "STATES",
@@ -444,8 +565,10 @@ __all__ = [
     "QueuePage",
     "can_committee_review",
     "can_committee_review_unit",
+    "committee_choices",
     "committee_review_backlog",
     "filters_query",
+    "named_committee",
     "parse_filters",
     "queue_committees",
     "queue_level",
@@ -453,4 +576,5 @@ __all__ = [
     "review_queue_next",
     "review_queue_rows",
     "reviewer_committees",
+    "scope_is_whole_tree",
 ]
