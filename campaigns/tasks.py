@@ -8,6 +8,7 @@ again; every task is safe to run twice. Time limits stay far below Redis' visibi
 from celery import shared_task
 from django.db import transaction
 
+from .dashboard.background_exports import export_job_run, export_jobs_sweep
 from .engine.run import deadline_engine_run
 from .mail.digests import IsoWeek, digests_catch_up, digests_queue_week
 from .mail.outbox import (
@@ -94,3 +95,20 @@ def sweep_outgoing_mail() -> int:
         caught_up = digests_catch_up()
         outgoing_mail_enqueue(mail_ids=caught_up)
     return len(stuck) + len(caught_up)
+
+
+@shared_task(name="campaigns.tasks.run_export_job", **LIMITS)
+def run_export_job(job_id: int) -> str:
+    """Writes a background export; a failure is the job's state (shown to its owner), never a
+    retry: the person exports again."""
+    return export_job_run(job_id=job_id)
+
+
+@shared_task(name="campaigns.tasks.sweep_export_jobs", **LIMITS)
+def sweep_export_jobs() -> int:
+    """Hourly: deletes expired exports' files and hands out again the jobs a lost message or a
+    dead worker left behind."""
+    stuck = export_jobs_sweep()
+    for pk in stuck:
+        run_export_job.delay(pk)
+    return len(stuck)

@@ -14,6 +14,7 @@ URL-walk test keep their names.
 
 from django.urls import include, path, re_path
 
+from .dashboard import export_views
 from .dashboard import views as dashboard
 from .mail import views as mail
 
@@ -26,6 +27,15 @@ dashboard_patterns = [
         r"^review/export\.(?P<extension>xlsx|csv)$",
         dashboard.export_review_queue,
         name="export_review_queue",
+    ),
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path(
+        "exports/<int:pk>/progress.json",
+        export_views.export_job_progress,
+        name="export_job_progress",
+    ),
+    path(
+        "exports/<int:pk>/download/", export_views.export_job_download, name="export_job_download"
     ),
     path("digest/", mail.digest_preview, name="digest_preview"),
     path("digest/email.html", mail.digest_preview_html, name="digest_preview_html"),

@@ -274,6 +274,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DIGEST_CATCH_UP_HOUR = env_int("DIGEST_CATCH_UP_HOUR", 9, minimum=0)
 if DIGEST_CATCH_UP_HOUR > 23:
     raise ImproperlyConfigured(f"DIGEST_CATCH_UP_HOUR must be 0 to 23, got {DIGEST_CATCH_UP_HOUR}")
+# An export of more rows than this (the unit table, the review queue) is written by a Celery task
+# and downloaded from its own page (campaigns.dashboard.background_exports); fewer, at once.
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 5000, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Open and close flags for the day, before anyone opens the dashboard.
     "deadline-engine-daily": {
@@ -304,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweeper": {
         "task": "campaigns.tasks.sweep_outgoing_mail",
         "schedule": crontab(minute="*/10"),
+    },
+    # Background exports: expired files deleted (kept a day), lost or stalled jobs handed out.
+    "export-jobs-sweeper": {
+        "task": "campaigns.tasks.sweep_export_jobs",
+        "schedule": crontab(minute=5),
     },
 }
 

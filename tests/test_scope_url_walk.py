@@ -26,6 +26,15 @@ person's scope is 404 whatever the URL, a draft is read only by the district's r
 draft for its committee, and writing is for those who draft for it (403 for the others who see
 it).
 
+The background exports (`campaigns:export_job*`: a job's page, its progress as JSON, its file)
+are fetched by the job's own id too, and are for the job's owner alone: those patterns are filled
+with the id of each job of the world (a finished export of the review queue owned by the district
+staff, a finished export of the unit table and a queued one owned by the ward's secretary, each
+made and written by the service, with a token in its file name). Their answers come from
+expected_export_job(): 404 for anyone but the owner, staff included, whatever they may see; the
+file downloaded by its owner is read (every cell) like every other answer, so the ward
+secretary's file must not name a unit outside the ward.
+
 The writes a person IS allowed (the unit's secretary recording, editing, submitting; the district
 staff reviewing; drafting, issuing, replacing, discarding an official report) are left out of the
 walk and made in the positive controls, with the same URLs and the same form data, so the walk
@@ -61,10 +70,12 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from breakthroughs.models import BreakthroughTask, Initiative, ProgressReport
+from campaigns.dashboard.background_exports import ExportRequest, export_job_run, export_job_start
 from campaigns.dashboard.exports import XLSX_TYPE
 from campaigns.engine.status import refresh_unit_status
 from campaigns.models import (
     Campaign,
+    ExportJob,
     ImplementationPlan,
     Incident,
     OfficialReport,
@@ -125,6 +136,9 @@ OFFICIAL_READ = "official read"  # one report's document (preview, files)
 OFFICIAL_FORM = "official form"  # one report's page: GET reads it, POST saves the draft
 OFFICIAL_WRITE = "official write"  # change one report (every method, the confirmation's GET too)
 OFFICIAL_CATEGORIES = (OFFICIAL_LIST, OFFICIAL_NEW, OFFICIAL_READ, OFFICIAL_FORM, OFFICIAL_WRITE)
+# A background export, fetched by its own id (not a unit's): its owner's only. See
+# export_job_calls.
+EXPORT_JOB = "export job"
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,11 @@ ROUTES: dict[str, Route] = {
     "official:issue": Route(OFFICIAL_WRITE, ("GET", "POST")),
     "official:replace": Route(OFFICIAL_WRITE, ("POST",), item_states=("issued",)),
     "official:discard": Route(OFFICIAL_WRITE, ("POST",)),
+    # Background exports: `pk` is an ExportJob's id, filled with each job of the world
+    # (export_job_calls). The page, its JSON and the file take GET (and HEAD) only.
+    "campaigns:export_job": Route(EXPORT_JOB, ("GET",)),
+    "campaigns:export_job_progress": Route(EXPORT_JOB, ("GET",)),
+    "campaigns:export_job_download": Route(EXPORT_JOB, ("GET",)),
 }
 
 REPORT_KINDS = report_kinds()
@@ -301,6 +320,21 @@ def official_posted_token(unit_code: str) -> str:
     return f"zq-{unit_code}-official-posted-zq"
 
 
+#: The background exports, by (owner's role, state): what each exports, in what format. The
+#: district staff's export of the review queue names every unit; the ward's secretary's of the
+#: unit table, the ward and its cell only. The queued one has no file yet.
+EXPORT_JOBS = {
+    ("staff", "done"): (ExportJob.Kind.REVIEW_QUEUE, "xlsx"),
+    ("ward_secretary", "done"): (ExportJob.Kind.UNITS, "xlsx"),
+    ("ward_secretary", "queued"): (ExportJob.Kind.UNITS, "csv"),
+}
+
+
+def export_token(owner: str, state: str) -> str:
+    """In one export's file name: on its page and in its download's Content-Disposition."""
+    return f"zq-export-{owner}-{state}-zq"
+
+
 @dataclass
 class World:
     units: dict[str, Unit]
@@ -310,6 +344,8 @@ class World:
     users: dict[str, object]
     #: (committee key, "draft" or "issued") -> official report
     official: dict[tuple[str, str], OfficialReport] = field(default_factory=dict)
+    #: (owner's role, "done" or "queued") -> background export
+    exports: dict[tuple[str, str], ExportJob] = field(default_factory=dict)
 
     def item(self, unit_key: str, kind: str, state: str) -> Model:
         cached = self.items[(unit_key, kind, state)]
@@ -474,6 +510,33 @@ def _make_official_reports(units: dict, campaign, author) -> dict[tuple[str, str
     return made
 
 
+def _make_export_jobs(campaign, users: dict) -> dict[tuple[str, str], ExportJob]:
+    """Each export of EXPORT_JOBS started by the service as the page would (its task is queued
+    on commit, which the test's transaction never reaches), and the finished ones written by
+    the task's service: the file in the default storage, the e-mail in the outbox."""
+    made = {}
+    for (owner, state), (kind, extension) in EXPORT_JOBS.items():
+        job = export_job_start(
+            owner=users[owner],
+            asked=ExportRequest(
+                kind=kind,
+                extension=extension,
+                campaign_id=campaign.pk,
+                query="",
+                root_id=None,
+                as_of=None,
+                language="vi",
+                filename=f"{export_token(owner, state)}.{extension}",
+            ),
+        )
+        if state == "done":
+            assert export_job_run(job_id=job.pk) == ExportJob.State.DONE
+        job.refresh_from_db()
+        assert job.state == state and bool(job.file) == (state == "done")
+        made[owner, state] = job
+    return made
+
+
 @pytest.fixture(autouse=True)
 def in_2024():
     with time_machine.travel(date(2024, 5, 20), tick=False):
@@ -517,7 +580,8 @@ def world(district, campaign, staff, standing, ward_secretary, cell_secretary, s
         "no_role": UserFactory(username="khong-vai-tro"),
         "anonymous": None,
     }
-    return World(units, campaign, plan_campaigns, items, users, official)
+    exports = _make_export_jobs(campaign, users)
+    return World(units, campaign, plan_campaigns, items, users, official, exports)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,9 +749,24 @@ def expected_official(
     return {200} if method == "GET" else ALLOWED
 
 
+def expected_export_job(role: str, route: Route, method: str, name: str, owner: str, state: str):
+    """The status of a request to a campaigns:export_job* page for the job `owner` has in
+    `state`: the owner's alone, 404 for anyone else, whatever they may see (an export holds
+    what its owner's scope showed)."""
+    refused = _refused_whoever_asks(role, route, method)
+    if refused is not None:
+        return refused
+    if role != owner:
+        return {404}
+    if name == "campaigns:export_job_download" and state != "done":
+        return {302}  # not written yet: back to the job's page
+    return {200}
+
+
 def hidden_markers(world: World, role: str) -> list[str]:
     """Texts that must not appear on any page this role gets: the items of every unit they may
-    not see, and the names of those units (but for the ones named by design)."""
+    not see, and the names of those units (but for the ones named by design); the official
+    reports they may not read and the exports they do not own."""
     policy = POLICY[role]
     markers = []
     for key in UNIT_KEYS:
@@ -707,6 +786,7 @@ def hidden_markers(world: World, role: str) -> list[str]:
     for key, state in product(COMMITTEE_KEYS, OFFICIAL_STATES):
         if not reads_official(role, key, state):
             markers.append(official_token(world.units[key].code, state))
+    markers += [export_token(owner, state) for owner, state in EXPORT_JOBS if owner != role]
     return markers
 
 
@@ -894,6 +974,9 @@ def calls_for(world: World, role: str, pattern: WalkedPattern, lang: str = "vi")
         raise AssertionError(f"the walker cannot fill {sorted(unknown)} of {pattern.route}")
     if route.category in OFFICIAL_CATEGORIES:
         yield from official_calls(world, role, pattern, lang)
+        return
+    if route.category == EXPORT_JOB:
+        yield from export_job_calls(world, role, pattern, lang)
         return
     params = pattern.params
     if "pk" in params or "parent_pk" in params:
@@ -1114,6 +1197,34 @@ def official_calls(world: World, role: str, pattern: WalkedPattern, lang: str) -
             yield call(method, url, data, committee, state, "replaces", f"{committee} {state}")
 
 
+def export_job_calls(world: World, role: str, pattern: WalkedPattern, lang: str) -> Iterator[Call]:
+    """The requests to one campaigns:export_job* pattern: filled with the id of each job of the
+    world; a method the page does not take is asked once. A download of a job not yet written
+    must lead back to the job's page."""
+    name = pattern.name
+    route = ROUTES[name]
+    first = True
+    for owner, state in EXPORT_JOBS:
+        pk = world.exports[owner, state].pk
+        url = url_for(name, lang, pk=pk)
+        for method in ("GET", "POST"):
+            if method not in route.methods and not first:
+                continue
+            expect = expected_export_job(role, route, method, name, owner, state)
+            location = url_for("campaigns:export_job", lang, pk=pk) if expect == {302} else None
+            yield Call(
+                name,
+                method,
+                url,
+                dict if method == "POST" else None,
+                expect,
+                state=state,
+                note=f"{owner}'s {state} export",
+                location=location,
+            )
+        first = False
+
+
 # ---------------------------------------------------------------------------------------------
 # What "nothing changed" means
 # ---------------------------------------------------------------------------------------------
@@ -1310,6 +1421,9 @@ def test_every_url_pattern_is_known_to_the_walker():
     # The official pages (their `pk` an official report's) are filled by official_calls.
     official = {p.name for p in walked if p.name.startswith("official:")}
     assert official == {n for n, r in ROUTES.items() if r.category in OFFICIAL_CATEGORIES}
+    # The background exports' pages (their `pk` an export job's) are filled by export_job_calls.
+    exports = {p.name for p in walked if p.route.startswith("<lang>/dashboard/exports/")}
+    assert exports == {n for n, r in ROUTES.items() if r.category == EXPORT_JOB}
     # Each kind of report must be one the walker can build items and forms for.
     assert set(REPORT_KINDS) == {
         "sessions",
@@ -1765,6 +1879,55 @@ def test_a_committees_draft_is_not_for_the_secretary_above_it(client, world):
     assert not problems, "\n".join(problems)
     sign_in(client, world, "standing")
     assert client.get(url_for("official:detail", pk=reports["draft"].pk)).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# 4b. Background exports: the owner gets the whole job, its file read as the walk reads it
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("owner", "shown", "hidden"),
+    [
+        ("ward_secretary", "cell", "sibling_cell"),
+        ("staff", "sibling_cell", None),
+    ],
+)
+def test_an_export_is_read_whole_by_its_owner(client, world, owner, shown, hidden):
+    """The walk expects 200 for these; here the page must name the job (its file name), the
+    JSON say it is done and where its file is, and the file hold the rows, which name the units
+    of the owner's scope: so the walk's markers check reads the file's cells. A HEAD is the
+    owner's alone too."""
+    sign_in(client, world, owner)
+    job = world.exports[owner, "done"]
+    mark = export_token(owner, "done")
+    page = client.get(url_for("campaigns:export_job", pk=job.pk))
+    assert page.status_code == 200
+    assert mark in body_of(page)
+    progress = client.get(url_for("campaigns:export_job_progress", pk=job.pk))
+    assert progress.status_code == 200
+    assert progress.json()["state"] == ExportJob.State.DONE
+    download_url = url_for("campaigns:export_job_download", pk=job.pk)
+    assert progress.json()["download_url"] == download_url
+    download = client.get(download_url)
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith(XLSX_TYPE)
+    body = body_of(download)
+    assert mark in body  # the file's name, in the Content-Disposition
+    assert world.units[shown].name_vi in body
+    if hidden:
+        assert world.units[hidden].name_vi not in body
+
+    def head(url: str) -> int:
+        response = client.head(url)
+        # A HEAD's answer has no body; a file's is drained all the same, which closes it.
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        assert not content, url
+        return response.status_code
+
+    assert head(download_url) == head(url_for("campaigns:export_job_progress", pk=job.pk)) == 200
+    sign_in(client, world, "standing" if owner == "staff" else "staff")
+    assert head(download_url) == 404
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,27 +2,25 @@
 
 Headers and labels are translated when the file is built (the request's language is active);
 dates are real dates shown dd/mm/yyyy, numbers are numbers, so the district can sort and sum in
-Excel. Rows are read with an iterator, so a 100,000-unit export does not hold 100,000 model
-instances at once.
+Excel. Rows are read with an iterator and written as they come (campaigns.dashboard.xlsx), so a
+100,000-unit export holds a chunk of rows at a time, never the whole file's rows. Above
+EXPORT_BACKGROUND_ROWS the same functions write the file in a Celery task
+(campaigns.dashboard.background_exports).
 """
 
 import csv
 import io
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from typing import BinaryIO
 
 from django.db.models import Case, CharField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from units.models import UnitKind
 
@@ -30,10 +28,10 @@ from ..engine.status import FLAG_COLUMNS
 from ..flagtexts import describe_flags
 from ..models import Campaign, Flag, ReviewStatus, UnitStatus
 from ..periods import short_date
+from .xlsx import write_xlsx
 
 CHUNK = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = "dd/mm/yyyy"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -208,60 +206,57 @@ def review_queue_sheet(entries) -> tuple[list[tuple[str, int]], Iterator[list]]:
     return header, generate()
 
 
-def _cell(sheet, value):
-    if isinstance(value, str):
-        # A worksheet holds no control character but the tab and line ends, and openpyxl refuses
-        # the whole file for one: text stored with one (Word's line break U+000B, pasted into a
-        # report's title) is written without it.
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value[:1] != "=":
-            return value
-        cell = WriteOnlyCell(sheet, value=value)
-        # Text a person typed is text: "=HYPERLINK(…)" must not become a formula in Excel.
-        cell.data_type = "s"
-        return cell
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "dd/mm/yyyy hh:mm"
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    return value
+def write_rows(
+    target: BinaryIO,
+    *,
+    extension: str,
+    title: str,
+    header: list[tuple[str, int]],
+    rows: Iterable[list],
+    on_rows: Callable[[int], None] | None = None,
+) -> int:
+    """The file itself, written to `target` (binary) row by row: what a background export
+    stores. `on_rows(n)` hears how many rows are written, a chunk at a time. Returns the number
+    of rows."""
+    if extension == "csv":
+        text = io.TextIOWrapper(target, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        text.write("\ufeff")
+        writer.writerow([label for label, _width in header])
+        written = 0
+        for row in rows:
+            writer.writerow([_csv_cell(value) for value in row])
+            written += 1
+            if on_rows is not None and written % CHUNK == 0:
+                on_rows(written)
+        text.flush()
+        text.detach()
+        if on_rows is not None:
+            on_rows(written)
+        return written
+    return write_xlsx(target, title=title, header=header, rows=rows, on_rows=on_rows, every=CHUNK)
 
 
 def xlsx_response(
     *, filename: str, title: str, header: list[tuple[str, int]], rows: Iterable[list]
 ) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    # Set before any row is written: write-only sheets fix their view and widths up front.
-    sheet.freeze_panes = "A2"
-    for index, (_label, width) in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor="B3121B")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    header_cells = []
-    for label, _width in header:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    written = 0
-    for row in rows:
-        # Plain values are written as they are (the fast path); only dates (for their format)
-        # and text that looks like a formula (to keep it text) need a styled cell.
-        sheet.append([_cell(sheet, value) for value in row])
-        written += 1
-    # A filter button on every column header (written with the sheet's tail, after the rows).
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"
+    """The workbook, written row by row into memory (a direct export is below
+    EXPORT_BACKGROUND_ROWS: a few hundred kilobytes) and sent whole."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, title=title, header=header, rows=rows)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _csv_cell(value):
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value  # the usual guard against formulas in a CSV opened by Excel
+    return "" if value is None else value
 
 
 class _Echo:
@@ -279,15 +274,7 @@ def csv_response(*, filename: str, header: list[tuple[str, int]], rows: Iterable
     rows = iter(rows)
     first = next(rows, None)
     writer = csv.writer(_Echo())
-
-    def cell(value):
-        if isinstance(value, datetime):
-            return value.strftime("%d/%m/%Y %H:%M")
-        if isinstance(value, date):
-            return value.strftime("%d/%m/%Y")
-        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-            return "'" + value  # the usual guard against formulas in a CSV opened by Excel
-        return "" if value is None else value
+    cell = _csv_cell
 
     def generate():
         yield "\ufeff" + writer.writerow([label for label, _width in header])

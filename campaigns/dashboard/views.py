@@ -6,11 +6,11 @@ for district roles, a secretary's own subtree for a secretary. `?unit=<code>` na
 these pages to a committee's subtree (a drill-down), through the same scope.
 """
 
+import itertools
 from datetime import date, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,11 +24,13 @@ from units.selectors import ancestors_for_breadcrumb, get_visible_unit, user_sco
 
 from ..engine.run import figures_as_of, last_engine_failure, last_engine_run
 from ..engine.status import FLAG_COLUMNS
+from ..models import ExportJob
 from ..periods import deadline, short_date
 from ..registry import report_kinds
 from ..reporting import queue
 from ..selectors import current_campaign
-from . import exports
+from . import background_exports, exports
+from .export_views import export_in_background
 from .selectors import (
     TableFilters,
     completion_curve,
@@ -38,8 +40,9 @@ from .selectors import (
     statuses_in_scope,
     table_choices,
     unit_table,
+    unit_table_page,
 )
-from .unit_page import unit_page
+from .unit_page import children_page_query, unit_page
 
 PAGE_SIZE = 50
 
@@ -70,7 +73,18 @@ def unit_detail(request, code: str):
         "reporting": unit.kind in REPORTING_KINDS,
     }
     if campaign is not None:
-        context["page"] = unit_page(unit=unit, campaign=campaign, today=timezone.localdate())
+        page = unit_page(
+            unit=unit,
+            campaign=campaign,
+            today=timezone.localdate(),
+            children_page=request.GET.get("children"),
+        )
+        # The pager of the units below keeps the rest of the page's query.
+        context |= {
+            "page": page,
+            "children_previous": children_page_query(request.GET, page.children.number - 1),
+            "children_next": children_page_query(request.GET, page.children.number + 1),
+        }
     return render(request, "campaigns/unit_detail.html", context)
 
 
@@ -232,7 +246,15 @@ def units_table(request):
 
 
 def _units_table_page(request, root, campaign, filters, rows, *, as_of, as_of_error):
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = unit_table_page(
+        rows,
+        filters,
+        user=request.user,
+        campaign=campaign,
+        root=root,
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+    )
     for status in page.object_list:
         status.flag_names = flag_labels(status)
     query = request.GET.copy()
@@ -276,15 +298,35 @@ def export_units(request, extension: str):
         return redirect(f"{reverse('campaigns:units_table')}?{request.GET.urlencode()}")
     filename = _export_name("don-vi", "units", extension, root, as_of)
     with figures_as_of(campaign, as_of):
-        header, data = exports.unit_table_sheet(rows, campaign)
-        if as_of != timezone.localdate():
-            # The past day's rows exist only inside this block: read them before it ends.
-            data = list(data)
-        if extension == "csv":
-            return exports.csv_response(filename=filename, header=header, rows=data)
-        return exports.xlsx_response(
-            filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
+        # Too many rows to write while the person waits: a Celery task writes them (the job is
+        # made below, after a past day's rows are rolled back).
+        in_background = background_exports.more_rows_than(rows, background_exports.threshold())
+        if not in_background:
+            live = as_of == timezone.localdate()
+            response = _units_file(rows, campaign, extension, filename, live=live)
+    if in_background:
+        return export_in_background(
+            request,
+            kind=ExportJob.Kind.UNITS,
+            extension=extension,
+            campaign=campaign,
+            root=root,
+            as_of=as_of,
+            filename=filename,
         )
+    return response
+
+
+def _units_file(rows, campaign, extension: str, filename: str, *, live: bool):
+    header, data = exports.unit_table_sheet(rows, campaign)
+    if not live:
+        # The past day's rows exist only inside figures_as_of: read them before it ends.
+        data = list(data)
+    if extension == "csv":
+        return exports.csv_response(filename=filename, header=header, rows=data)
+    return exports.xlsx_response(
+        filename=filename, title=pgettext("sheet name", "Units"), header=header, rows=data
+    )
 
 
 def _queue_request(request):
@@ -384,8 +426,22 @@ def export_review_queue(request, extension: str):
         if campaign is not None
         else iter(())
     )
-    header, data = exports.review_queue_sheet(rows)
     filename = _export_name("cho-duyet", "review-queue", extension, None)
+    # The queue is one query per kind merged in order, so it is counted by reading it: the first
+    # rows read are the file's rows when there are few enough, and no more are read otherwise.
+    limit = background_exports.threshold()
+    first = list(itertools.islice(rows, limit + 1))
+    if len(first) > limit:
+        return export_in_background(
+            request,
+            kind=ExportJob.Kind.REVIEW_QUEUE,
+            extension=extension,
+            campaign=campaign,
+            root=None,
+            as_of=None,
+            filename=filename,
+        )
+    header, data = exports.review_queue_sheet(first)
     if extension == "csv":
         return exports.csv_response(filename=filename, header=header, rows=data)
     return exports.xlsx_response(

@@ -205,6 +205,14 @@ def build_message(mail: OutgoingMail) -> EmailMultiAlternatives | None:
         if rendered is None:
             return None
         subject, text, html = rendered
+    elif mail.kind == OutgoingMail.Kind.EXPORT_READY:
+        # Imported here: export_ready queues through the outbox, which imports this module.
+        from .export_ready import export_ready_render
+
+        rendered = export_ready_render(mail, language)
+        if rendered is None:
+            return None
+        subject, text, html = rendered
     elif mail.kind == OutgoingMail.Kind.REMINDER:
         with translation.override(language):
             context = {

@@ -2,6 +2,7 @@
 
 from .calendar import DayOff
 from .campaign import Campaign
+from .exports import ExportJob
 from .flags import (
     FLAG_ACTOR,
     UNIT_FLAG_KINDS,
@@ -41,6 +42,7 @@ __all__ = [
     "DayOff",
     "DeadlineEngineRun",
     "EngineCheckpoint",
+    "ExportJob",
     "Flag",
     "FlagKind",
     "ImplementationPlan",

@@ -24,6 +24,7 @@ class OutgoingMail(models.Model):
         REMINDER = "reminder", _("Deadline reminder")
         RETURNED = "returned", _("Report returned for correction")
         INVITATION = "invitation", _("Invitation to choose a password")
+        EXPORT_READY = "export_ready", _("Export ready to download")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
