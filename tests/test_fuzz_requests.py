@@ -156,13 +156,17 @@ PAGES: dict[str, Page] = {
     "campaigns:export_review_queue": Page(
         query=REVIEW_QUEUE, values={"extension": ("csv", "xlsx")}
     ),
+    # A background export's pages, filled with a finished job of the person's or someone else's.
+    "campaigns:export_job": Page(state="done"),
+    "campaigns:export_job_progress": Page(state="done"),
+    "campaigns:export_job_download": Page(state="done"),
     "campaigns:digest_preview": Page(query=("week", "unit")),
     "campaigns:digest_preview_html": Page(query=("week", "unit")),
     "unit_import:page": Page(),
     "unit_import:template": Page(),
     "unit_import:preview": Page(form_on="unit_import:page"),
     "unit_import:confirm": Page(),
-    "units:detail": Page(),
+    "units:detail": Page(query=("children",)),
     "reports:new": Page(form_on="self"),
     "reports:new_child": Page(form_on="self"),
     "reports:detail": Page(query=("next",)),
@@ -490,6 +494,13 @@ def pattern_kinds(pattern) -> tuple[str | None, ...]:
     return (None,)
 
 
+def export_job_of(world, role: str):
+    """A finished export job: the district office's own for its staff, the ward secretary's for
+    everyone else (theirs to read, or someone else's: a 404 to fuzz)."""
+    owner = "staff" if role in ("staff", "staff_en") else "ward_secretary"
+    return world.exports[owner, "done"]
+
+
 def pattern_urls(world, pattern, role: str) -> Iterator[tuple[str | None, str]]:
     """(kind, URL) for one pattern as one person: the pattern filled with the ids of the person's
     unit and committee (each kind for the report forms, one kind for the other report pages)."""
@@ -504,6 +515,8 @@ def pattern_urls(world, pattern, role: str) -> Iterator[tuple[str | None, str]]:
         kwargs = dict(values)
         if pattern.name.startswith("official:") and "pk" in params:
             kwargs["pk"] = world.official[aim.committee, page.state].pk
+        elif pattern.name.startswith("campaigns:export_job"):
+            kwargs["pk"] = export_job_of(world, role).pk
         elif "pk" in params:
             kwargs["pk"] = world.items[aim.unit, kind, page.state].pk
         if "code" in params:
@@ -553,6 +566,8 @@ def _path_value(world, pattern, role: str, param: str):
         return "reports" if child else "sessions"
     if param == "pk" and pattern.name.startswith("official:"):
         return world.official[aim.committee, page.state].pk
+    if param == "pk" and pattern.name.startswith("campaigns:export_job"):
+        return export_job_of(world, role).pk
     if param == "pk":
         return world.items[aim.unit, "sessions", page.state].pk
     if param == "parent_pk":
