@@ -206,6 +206,10 @@ def test_every_page_of_the_url_walk_is_in_one_language(client, world, lang):
             if call.name == "official:preview":
                 # The report as it prints, in the report's language whatever the page's.
                 speaks = world.official[call.unit_key, call.state].language
+            elif call.name == "campaigns:export_job_download":
+                # The file in the language of the page it was asked from, whatever this one's.
+                job_pk = int(call.url.rstrip("/").split("/")[-2])
+                speaks = next(job for job in world.exports.values() if job.pk == job_pk).language
             found = check(response, speaks, data)
             if found:
                 problems.append(f"{call.label()} ({response.status_code}): {found}")

@@ -289,6 +289,8 @@ def test_the_outbox_sends_the_e_mail_once(
     from campaigns.mail.outbox import outgoing_mail_send
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    staff.email = "vanphong@dongda.example"
+    staff.save(update_fields=["email"])
     _done_job(client, settings, staff, django_capture_on_commit_callbacks)
     mail = OutgoingMail.objects.get()
     outgoing_mail_send(mail_id=mail.pk)
