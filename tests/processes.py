@@ -49,7 +49,7 @@ START_DJANGO = (
 )
 
 
-def runner(tmp_path):
+def runner(tmp_path, *, timeout: int = 120):
     """Runs Python in a fresh process from the project folder, with only the given settings
     variables set (plus a scratch VAR_DIR and database, so nothing in the checkout is written)."""
 
@@ -66,7 +66,7 @@ def runner(tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
 
     return run

@@ -204,6 +204,11 @@ def checked(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return result
 
 
+# Migrating a fresh PostgreSQL database and seeding the demo takes a minute alone, and two or
+# three while the rest of the suite runs beside it.
+SLOW = 600
+
+
 @dataclass
 class Demo:
     database: str
@@ -213,7 +218,7 @@ class Demo:
     output: str
 
     def run(self, *args: str, **variables: str) -> subprocess.CompletedProcess:
-        return runner(self.folder)(*args, **variables)
+        return runner(self.folder, timeout=SLOW)(*args, **variables)
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +227,7 @@ def demo(tmp_path_factory):
     backup by `manage.py backup`."""
     require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://…)")
     folder = tmp_path_factory.mktemp("backup")
-    run = runner(folder)
+    run = runner(folder, timeout=SLOW)
     name = create_database("source")
     try:
         source = {"DATABASE_URL": database_url(name), "VAR_DIR": str(folder / "var")}
