@@ -35,6 +35,7 @@ from ..models import (
     UnitStatus,
 )
 from ..registry import EVERY_UNIT, report_kinds, rules
+from .asof import is_live
 from .status import table
 
 #: Reports written this long before a run began are judged again by the next one too: a write
@@ -176,6 +177,11 @@ def changes_since(
         return Changes(None, "first run")
     if today < checkpoint.judged_on:
         return Changes(None, "an earlier day")
+    if not is_live(today):
+        # A replay of a past day reads the reports as they stood then, while what the days
+        # changed (`Rule.day_changes`) reads today's rows: an incident resolved or moved since
+        # would be missed. Replays are rare; they re-judge everyone, as before.
+        return Changes(None, "a past day")
     if checkpoint.inputs != inputs:
         return Changes(None, "settings changed")
     rows, in_step = status_rows(campaign)
