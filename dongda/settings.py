@@ -132,6 +132,10 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX") or f"dongda:{DATABASES['default']['NAME']}",
         }
     }
+    if TESTING:
+        # Parallel test workers have a database each, so a cache each: one worker's day off
+        # (whose signal forgets the cached days off) must not cost another's pinned page a query.
+        CACHES["default"]["KEY_PREFIX"] += ":" + (env_str("PYTEST_XDIST_WORKER") or "main")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
