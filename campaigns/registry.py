@@ -231,6 +231,16 @@ def child_kinds(kind: ReportKind) -> list[ReportKind]:
     return [k for k in report_kinds().values() if k.parent == kind.slug]
 
 
+def flag_kinds_reading(slugs: set[str]) -> set[str]:
+    """The flag kinds that an item of these report kinds can open or close (`FlagRule.reads`;
+    a rule that reads every kind counts). An item's children count with it: deleting a task
+    takes its progress reports along."""
+    slugs = set(slugs)
+    for slug in list(slugs):
+        slugs |= {child.slug for child in child_kinds(report_kinds()[slug])}
+    return {rule.kind for rule in flag_rules() if rule.reads is None or set(rule.reads) & slugs}
+
+
 def deadline_state(*, done: bool, due: date, today: date, returned: bool = False) -> str:
     """A checklist line's state for something due on `due`: done, returned, overdue or pending."""
     if done:

@@ -29,7 +29,7 @@ from units.models import Assignment, Unit, User
 from ..engine.flags import flags_sync
 from ..engine.status import refresh_unit_status
 from ..models import Campaign, CampaignMembers, DeadlineEngineRun, Flag, ReviewStatus, UnitStatus
-from ..registry import ReportKind, flag_rules, report_kinds, rules
+from ..registry import ReportKind, flag_kinds_reading, report_kinds, rules
 from ..setup import take_member_counts
 from .common import PROGRAMME_VI, DemoContext, bulk
 from .district import build_tree, create_units, create_users
@@ -195,7 +195,9 @@ def replay_flags(
             flags_sync(campaign=campaign, today=day)
         elif units := units_changed.get(day, set()) | units_changed.get(following, set()):
             kinds = kinds_changed.get(day, set()) | kinds_changed.get(following, set())
-            flags_sync(campaign=campaign, today=day, unit_ids=units, kinds=_flags_reading(kinds))
+            flags_sync(
+                campaign=campaign, today=day, unit_ids=units, kinds=flag_kinds_reading(kinds)
+            )
         day = following
     flags_sync(campaign=campaign, today=max(last, timezone.localdate()))
 
@@ -211,10 +213,6 @@ def _changes_per_day(campaign: Campaign) -> tuple[dict[date, set[int]], dict[dat
             units.setdefault(day, set()).add(unit_id)
             kinds.setdefault(day, set()).add(kind.slug)
     return units, kinds
-
-
-def _flags_reading(kinds: set[str]) -> set[str]:
-    return {rule.kind for rule in flag_rules() if rule.reads is None or set(rule.reads) & kinds}
 
 
 def _analyze() -> None:

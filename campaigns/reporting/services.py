@@ -24,7 +24,7 @@ from ..engine.status import lock_rollups_shared, refresh_unit_status
 from ..mail.outbox import returned_notice_queue
 from ..models import Campaign, ReviewStatus, awaits_committee
 from ..periods import review_overdue_from
-from ..registry import kind_of
+from ..registry import flag_kinds_reading, kind_of
 from .evidence import discard_on_commit
 
 EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
@@ -92,11 +92,21 @@ def _refresh_status_of(item: Model) -> None:
     """The unit's flags and its dashboard row follow its reports at once, within the same
     transaction: accepting a unit's task closes its "no breakthrough task" flag now, not at the
     next daily run (which stays the catch-all)."""
-    campaign = Campaign.objects.get(pk=kind_of(item).campaign_id_of(item))
+    kind = kind_of(item)
+    campaign = Campaign.objects.get(pk=kind.campaign_id_of(item))
     today = timezone.localdate()
     lock_rollups_shared(campaign)  # before the unit's flags: see engine.status.lock_rollups
     if campaign.is_active and campaign.starts_on <= today:
-        flags_sync(campaign=campaign, today=today, unit_ids=[item.unit_id])
+        # Only the flags this kind of item can change (a session cannot close "no breakthrough
+        # task"): the others of the unit stay as the daily run left them, and it re-judges the
+        # unit anyway (the item's history row is new). Building every rule's query for every
+        # save was most of the save's time.
+        flags_sync(
+            campaign=campaign,
+            today=today,
+            unit_ids=[item.unit_id],
+            kinds=flag_kinds_reading({kind.slug}),
+        )
     refresh_unit_status(campaign, unit_ids=[item.unit_id], today=today)
 
 
