@@ -197,19 +197,9 @@ def flags_sync(
     units = ("", []) if ids is None else (f" AND unit_id IN ({', '.join(['%s'] * len(ids))})", ids)
     with connection.cursor() as cursor:
         for kind, querysets in wanted_flags(campaign, today, ids, kinds).items():
-            if querysets:
-                wanted_sql, params = _union_sql(querysets)
-                opened += _open_missing(
-                    cursor,
-                    campaign=campaign,
-                    kind=kind,
-                    wanted_sql=wanted_sql,
-                    params=params,
-                    today=today,
-                    now=now,
-                )
-            else:
-                wanted_sql, params = None, []
+            wanted_sql, params = _union_sql(querysets) if querysets else (None, [])
+            # Closing first: the open flags are then only those of earlier runs, and where there
+            # are none (a first run) the wanted pairs are never worked out for the comparison.
             if not _history_only(kind):
                 closed += _close_unwanted(
                     cursor,
@@ -220,6 +210,16 @@ def flags_sync(
                     today=today,
                     now=now,
                     units=units,
+                )
+            if wanted_sql:
+                opened += _open_missing(
+                    cursor,
+                    campaign=campaign,
+                    kind=kind,
+                    wanted_sql=wanted_sql,
+                    params=params,
+                    today=today,
+                    now=now,
                 )
     return opened, closed
 

@@ -19,14 +19,24 @@ from .flags import flags_escalate, flags_sync
 from .status import lock_rollups, refresh_unit_status
 
 
-def _without_jit() -> None:
-    """Turns PostgreSQL's JIT compilation off for the rest of the transaction. The engine's
-    statements are planned with row estimates far above the truth (a cost of 10^20 at 100,000
-    units), which sets off JIT compilation that costs more than the statement: at 10,000 units
-    the status upsert took 11.6 s with it and 1.6 s without (bench/report.py's replay)."""
+def _engine_settings() -> None:
+    """PostgreSQL settings for the rest of the engine's transaction.
+
+    JIT compilation off: the engine's statements are planned with row estimates far above the
+    truth (a cost of 10^20 at 100,000 units), which sets off JIT compilation that costs more than
+    the statement: at 10,000 units the status upsert took 11.6 s with it and 1.6 s without
+    (bench/report.py's replay).
+
+    Commit without waiting for the disk: a first run writes hundreds of thousands of rows, and
+    waiting for their WAL to reach the disk was a tenth of its time. Everything the engine
+    writes is worked out again from the reports by its next run, and PostgreSQL keeps the order
+    of commits: a crash can lose the engine's last run, never a report saved after it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                "SELECT set_config('jit', 'off', true), "
+                "set_config('synchronous_commit', 'off', true)"
+            )
 
 
 def deadline_engine_run(*, today: date | None = None, full: bool = False) -> DeadlineEngineRun:
@@ -71,7 +81,7 @@ def _judge_campaign(campaign: Campaign, *, today: date, full: bool) -> _Judged:
     changed (all of them if `full` or if what changed cannot be narrowed), the escalations of
     the day, and the checkpoint moved on."""
     started_at = timezone.now()
-    _without_jit()
+    _engine_settings()
     # First, before the flags and the status rows it will lock: see lock_rollups. It also keeps
     # report saves of the campaign waiting, so nothing is written between reading what changed
     # and re-judging it.
@@ -138,7 +148,7 @@ def figures_as_of(campaign, day: date | None) -> Iterator[None]:
         yield
         return
     with transaction.atomic():
-        _without_jit()
+        _engine_settings()
         lock_rollups(campaign)  # first, as in deadline_engine_run
         flags_sync(campaign=campaign, today=day)
         flags_escalate(campaign=campaign, today=day)
