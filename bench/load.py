@@ -612,6 +612,15 @@ def report_load(args, figures: dict, workers: int) -> int:
     if measured.requests:
         print_steps(measured.requests)
     print(cpu_line(measured, len(sent)))
+    # Throughput per core two ways: of the machine's cores (what a deployment of that size
+    # serves), and per CPU second the server and the database spent (less sensitive to whatever
+    # else runs on the machine).
+    busy = measured.server_cpu + measured.database_cpu
+    print(
+        f"    throughput: {len(measured.requests) / window / (os.cpu_count() or 1):.1f} requests/s "
+        f"per core of the machine; {len(measured.requests) / max(busy, 1e-9):.1f} requests per "
+        f"CPU second of gunicorn and PostgreSQL"
+    )
     failed_after = sum(1 for r in finishing.requests if r[2])
     print(
         f"then {finishing.ended - finishing.started:.0f} s for the users to finish their session: "

@@ -159,22 +159,42 @@ def _close_unwanted(
     units: tuple[str, list],
 ) -> int:
     # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
-    # NOT IN over an uncorrelated subquery: PostgreSQL evaluates it once into a hash table. (A
-    # NOT EXISTS against the same derived table was re-run for every open flag: quadratic.)
-    keep = (
-        f"AND (unit_id, subject) NOT IN (SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"  # noqa: S608
-        if wanted_sql
-        else ""
-    )
+    # The wanted pairs are worked out once (a materialised CTE) and the open flags compared with
+    # them by an anti-join, which PostgreSQL hashes and spills to disk if it must. (A NOT EXISTS
+    # against the derived table was re-run for every open flag; a NOT IN is hashed only when
+    # the planner expects the pairs to fit in work_mem, and its estimates for these unions are
+    # far too high: at 100,000 units it rescanned them per flag, minutes for one statement.)
+    # (SQLite keeps the NOT IN: its driver counts no rows for a statement that starts with WITH.)
+    if wanted_sql and connection.vendor == "postgresql":
+        with_wanted = f"WITH w AS MATERIALIZED (SELECT w_unit, w_subject FROM ({wanted_sql}) x) "  # noqa: S608
+        keep = (
+            f"AND NOT EXISTS (SELECT 1 FROM w WHERE w.w_unit = {FLAG}.unit_id "  # noqa: S608
+            f"AND w.w_subject = {FLAG}.subject)"
+        )
+    elif wanted_sql:
+        with_wanted = ""
+        keep = f"AND (unit_id, subject) NOT IN (SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"  # noqa: S608
+    else:
+        with_wanted = keep = ""
     # A replayed earlier --today must not close a flag before the day it opened.
     cursor.execute(
         f"""
+        {with_wanted}
         UPDATE {FLAG}
         SET closed_at = %s,
             closed_on = CASE WHEN opened_on > %s THEN opened_on ELSE %s END
         WHERE campaign_id = %s AND kind = %s AND closed_at IS NULL{units[0]} {keep}
         """,  # noqa: S608 - table names come from the models; values are parameters
-        [now, today, today, campaign.pk, kind, *units[1], *params],
+        [
+            *(params if with_wanted else []),
+            now,
+            today,
+            today,
+            campaign.pk,
+            kind,
+            *units[1],
+            *([] if with_wanted else params),
+        ],
     )
     return max(cursor.rowcount, 0)
 
