@@ -15,6 +15,7 @@ from campaigns.registry import (
     FlagRule,
     Rule,
     child_kinds,
+    flag_kinds_reading,
     kind_of,
     register_rule,
     report_kind,
@@ -47,6 +48,27 @@ def test_a_progress_report_is_filed_under_its_task():
     assert reports.parent == "tasks" and reports.campaign_lookup == "task__campaign"
     assert child_kinds(report_kind("tasks")) == [reports]
     assert child_kinds(report_kind("sessions")) == []
+
+
+def test_an_item_re_judges_only_the_flags_its_kind_decides():
+    # A report save re-judges these for its unit (campaigns.reporting.services), not every kind.
+    review = FlagKind.REVIEW_OVERDUE  # every kind's items wait for review
+    assert flag_kinds_reading({"sessions"}) == {
+        FlagKind.STUDY_OVERDUE,
+        FlagKind.STUDY_LATE,
+        review,
+    }
+    assert flag_kinds_reading({"plans"}) == {FlagKind.PLAN_MISSING, review}
+    assert flag_kinds_reading({"reports"}) == {FlagKind.REPORT_OVERDUE, review}
+    # Deleting a task takes its progress reports along: what reads them counts too.
+    assert flag_kinds_reading({"tasks"}) == {
+        FlagKind.NO_BREAKTHROUGH,
+        FlagKind.REPORT_OVERDUE,
+        review,
+    }
+    assert flag_kinds_reading({"incidents"}) == {FlagKind.STALE_INCIDENT, review}
+    assert flag_kinds_reading({"propaganda"}) == {FlagKind.PROPAGANDA_SHORT, review}
+    assert flag_kinds_reading({"initiatives"}) == {review}
 
 
 def test_kind_of_an_item_names_its_kind(district, campaign):
