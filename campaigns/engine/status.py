@@ -378,20 +378,33 @@ def rebuild_rollups(campaign: Campaign) -> None:
     contributions = _contributions_sql(where)
     set_sums = ", ".join(f"{c} = excluded.{c}" for c in ROLLUP_SUMS)
     pk = campaign.pk
+    upsert = (
+        f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
+        f"SELECT c.*, %s FROM {{source}} c WHERE 1 = 1 "
+        f"ON CONFLICT (campaign_id, level, anchor, kind) DO UPDATE SET {set_sums} "
+        f"WHERE {_differs(rollup, ROLLUP_SUMS)}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rollup} (level, anchor, kind, {columns}, campaign_id) "
-            f"SELECT c.*, %s FROM ({contributions}) c WHERE 1 = 1 "
-            f"ON CONFLICT (campaign_id, level, anchor, kind) DO UPDATE SET {set_sums} "
-            f"WHERE {_differs(rollup, ROLLUP_SUMS)}",
-            [pk, pk, pk, pk],
-        )
-        # Rows nothing adds to any more (a branch emptied, a kind gone) are removed.
-        cursor.execute(
-            f"DELETE FROM {rollup} WHERE campaign_id = %s AND (level, anchor, kind) NOT IN "
-            f"(SELECT c.level, c.anchor, c.kind FROM ({contributions}) c)",
-            [pk, pk, pk, pk],
-        )
+        if connection.vendor == "postgresql":
+            # One statement: the sums worked out once, upserted, and the rows nothing adds to
+            # any more (a branch emptied, a kind gone) removed by a hashed anti-join. (A second
+            # statement with NOT IN worked the sums out again and, at 100,000 units, compared
+            # them row by row: 9 s of a 28 s full run.) The two parts touch different rows.
+            cursor.execute(
+                f"WITH c AS MATERIALIZED ({contributions}), "
+                f"upserted AS ({upsert.format(source='c')} RETURNING 1) "
+                f"DELETE FROM {rollup} r WHERE r.campaign_id = %s AND NOT EXISTS "
+                "(SELECT 1 FROM c WHERE c.level = r.level AND c.anchor = r.anchor "
+                "AND c.kind = r.kind)",
+                [pk] * 5,
+            )
+        else:
+            cursor.execute(upsert.format(source=f"({contributions})"), [pk, pk, pk, pk])
+            cursor.execute(
+                f"DELETE FROM {rollup} WHERE campaign_id = %s AND (level, anchor, kind) NOT IN "
+                f"(SELECT c.level, c.anchor, c.kind FROM ({contributions}) c)",
+                [pk, pk, pk, pk],
+            )
         days = _completions_sql(where)
         cursor.execute(
             f"INSERT INTO {completions} (anchor, completed_on, units, campaign_id) "

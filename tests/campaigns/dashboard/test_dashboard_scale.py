@@ -13,6 +13,9 @@ from campaigns.demo import seed_demo
 from campaigns.engine.run import deadline_engine_run
 from units.models import User
 
+from .test_background_exports import measure_export_start
+from .test_page_scale import check_unit_pages_at_scale, measure_unit_pages
+
 pytestmark = pytest.mark.django_db
 
 PAGES = {
@@ -61,13 +64,24 @@ def _district(units: int) -> None:
     deadline_engine_run()
 
 
-def test_query_counts_are_the_same_for_50_and_2000_units(client):
-    counts = {}
+def test_query_counts_are_the_same_for_50_and_2000_units(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """Every page pinned at scale, measured on one seeding of each size (seeding 2,000 units is
+    most of the time): the dashboard here, the unit pages and the review queue
+    (test_page_scale.py) and the start of a background export (test_background_exports.py)."""
+    counts, unit_counts, unit_pages, export_start = {}, {}, {}, {}
     for size in (50, 2000):
         _district(size)
         client.force_login(User.objects.get(username="vanphong"))
         client.get("/vi/dashboard/")  # the session row is written on the first request
         counts[size] = {name: _count(client, url) for name, url in PAGES.items()}
+        unit_counts[size], unit_pages[size] = measure_unit_pages(client)
+        export_start[size] = measure_export_start(
+            client, settings, django_capture_on_commit_callbacks
+        )
+    check_unit_pages_at_scale(unit_counts, unit_pages)
+    assert export_start[50] == export_start[2000], export_start
     assert counts[50] == counts[2000], counts
     # And they stay small: session, user, scope, campaign, engine runs, then the figures.
     assert counts[2000]["overview"] <= 11
