@@ -84,6 +84,8 @@ def _union_sql(querysets: list[QuerySet]) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
+# The engine's SQL is put together from Django-compiled querysets and the models' table names;
+# every value in it is a parameter.
 FLAG = Flag._meta.db_table
 UNIT = Unit._meta.db_table
 
@@ -111,22 +113,27 @@ def _escalated_on(campaign: Campaign, kind: str, today: date) -> tuple[str, list
     )
 
 
-def _open_missing(
-    cursor, *, campaign: Campaign, kind: str, wanted_sql: str, params: list, today: date, now
-) -> int:
-    # History ("study completed late"): written once, already closed (on the day the run saw
-    # it), never again for that unit. An open flag keeps the start day it was opened with.
+def _wanted_pairs(wanted_sql: str) -> str:
+    """One row per (unit, subject) wanted, with the earliest day its condition began."""
+    return (
+        f"SELECT w_unit, w_subject, MIN(w_since) AS w_since FROM ({wanted_sql}) x "
+        "GROUP BY w_unit, w_subject"
+    )
+
+
+def _insert_missing(*, campaign: Campaign, kind: str, source: str, today: date, now):
+    """The INSERT of the pairs in `source` (a table or a parenthesised query, aliased w) that have
+    no flag yet. History ("study completed late") is written once, already closed on the day the
+    run saw it, and never again for that unit; an open flag keeps the start day it opened with."""
     history_only = _history_only(kind)
     already = "" if history_only else "AND f.closed_at IS NULL"
     escalated, escalated_params = _escalated_on(campaign, kind, today)
-    cursor.execute(
-        f"""
+    sql = f"""
         INSERT INTO {FLAG} (campaign_id, unit_id, kind, subject, opened_on, closed_on,
                             opened_at, closed_at, escalated_to_committee_on,
                             escalated_to_standing_on)
         SELECT %s, w.w_unit, %s, w.w_subject, w.w_since, %s, %s, %s, {escalated}
-        FROM (SELECT w_unit, w_subject, MIN(w_since) AS w_since FROM ({wanted_sql}) x
-              GROUP BY w_unit, w_subject) w
+        FROM {source} w
         JOIN {UNIT} u ON u.id = w.w_unit
         WHERE NOT EXISTS (
             SELECT 1 FROM {FLAG} f
@@ -134,69 +141,52 @@ def _open_missing(
               AND f.subject = w.w_subject {already}
         )
         ON CONFLICT DO NOTHING
-        """,  # noqa: S608 - table names come from the models; values are parameters
-        [
-            campaign.pk, kind,
-            connection.ops.adapt_datefield_value(today) if history_only else None,
-            now, now if history_only else None,
-            *escalated_params,
-            *params,
-            campaign.pk, kind,
-        ],
-    )  # fmt: skip
-    return max(cursor.rowcount, 0)
+    """
+    params = [
+        campaign.pk, kind,
+        connection.ops.adapt_datefield_value(today) if history_only else None,
+        now, now if history_only else None,
+        *escalated_params,
+    ]  # fmt: skip
+    return sql, params, [campaign.pk, kind]
 
 
-def _close_unwanted(
-    cursor,
-    *,
-    campaign: Campaign,
-    kind: str,
-    wanted_sql: str | None,
-    params: list,
-    today: date,
-    now,
-    units: tuple[str, list],
-) -> int:
-    # The SQL pieces are Django-compiled querysets and model table names; values are parameters.
-    # The wanted pairs are worked out once (a materialised CTE) and the open flags compared with
-    # them by an anti-join, which PostgreSQL hashes and spills to disk if it must. (A NOT EXISTS
-    # against the derived table was re-run for every open flag; a NOT IN is hashed only when
-    # the planner expects the pairs to fit in work_mem, and its estimates for these unions are
-    # far too high: at 100,000 units it rescanned them per flag, minutes for one statement.)
-    # (SQLite keeps the NOT IN: its driver counts no rows for a statement that starts with WITH.)
-    if wanted_sql and connection.vendor == "postgresql":
-        with_wanted = f"WITH w AS MATERIALIZED (SELECT w_unit, w_subject FROM ({wanted_sql}) x) "  # noqa: S608
-        keep = (
-            f"AND NOT EXISTS (SELECT 1 FROM w WHERE w.w_unit = {FLAG}.unit_id "  # noqa: S608
-            f"AND w.w_subject = {FLAG}.subject)"
-        )
-    elif wanted_sql:
-        with_wanted = ""
-        keep = f"AND (unit_id, subject) NOT IN (SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"  # noqa: S608
-    else:
-        with_wanted = keep = ""
-    # A replayed earlier --today must not close a flag before the day it opened.
-    cursor.execute(
-        f"""
-        {with_wanted}
+def _close_unwanted(*, campaign: Campaign, kind: str, keep: str, today: date, now, units):
+    """The UPDATE closing the open flags of `kind` (of `units`) that `keep` does not keep. A
+    replayed earlier --today must not close a flag before the day it opened."""
+    sql = f"""
         UPDATE {FLAG}
         SET closed_at = %s,
             closed_on = CASE WHEN opened_on > %s THEN opened_on ELSE %s END
         WHERE campaign_id = %s AND kind = %s AND closed_at IS NULL{units[0]} {keep}
-        """,  # noqa: S608 - table names come from the models; values are parameters
-        [
-            *(params if with_wanted else []),
-            now,
-            today,
-            today,
-            campaign.pk,
-            kind,
-            *units[1],
-            *([] if with_wanted else params),
-        ],
+    """
+    return sql, [now, today, today, campaign.pk, kind, *units[1]]
+
+
+def _sync_kind_postgresql(cursor, *, campaign, kind, wanted_sql, params, today, now, units):
+    """One statement: the wanted pairs worked out once (a materialised CTE), the open flags not
+    among them closed by a hashed anti-join, the missing ones inserted. Both parts read the
+    flags as they were before the statement and touch different rows. (Two statements worked
+    the pairs out twice, and a NOT IN the planner would not hash, its estimates for these
+    unions being far too high, compared them row by row: minutes at 100,000 units.)"""
+    keep = (
+        f"AND NOT EXISTS (SELECT 1 FROM w WHERE w.w_unit = {FLAG}.unit_id "
+        f"AND w.w_subject = {FLAG}.subject)"
     )
-    return max(cursor.rowcount, 0)
+    close, close_params = _close_unwanted(
+        campaign=campaign, kind=kind, keep=keep, today=today, now=now, units=units
+    )
+    insert, insert_params, check_params = _insert_missing(
+        campaign=campaign, kind=kind, source="w", today=today, now=now
+    )
+    cursor.execute(
+        f"WITH w AS MATERIALIZED ({_wanted_pairs(wanted_sql)}), "
+        f"closed AS ({close} RETURNING 1), opened AS ({insert} RETURNING 1) "
+        "SELECT (SELECT COUNT(*) FROM opened), (SELECT COUNT(*) FROM closed)",
+        [*params, *close_params, *insert_params, *check_params],
+    )
+    opened, closed = cursor.fetchone()
+    return opened, closed
 
 
 def flags_sync(
@@ -217,11 +207,19 @@ def flags_sync(
     units = ("", []) if ids is None else (f" AND unit_id IN ({', '.join(['%s'] * len(ids))})", ids)
     with connection.cursor() as cursor:
         for kind, querysets in wanted_flags(campaign, today, ids, kinds).items():
-            wanted_sql, params = _union_sql(querysets) if querysets else (None, [])
-            # Closing first: the open flags are then only those of earlier runs, and where there
-            # are none (a first run) the wanted pairs are never worked out for the comparison.
-            if not _history_only(kind):
-                closed += _close_unwanted(
+            history_only = _history_only(kind)
+            if not querysets:
+                # Nothing of the kind is due: every open flag of it closes.
+                if not history_only:
+                    sql, sql_params = _close_unwanted(
+                        campaign=campaign, kind=kind, keep="", today=today, now=now, units=units
+                    )
+                    cursor.execute(sql, sql_params)
+                    closed += max(cursor.rowcount, 0)
+                continue
+            wanted_sql, params = _union_sql(querysets)
+            if connection.vendor == "postgresql" and not history_only:
+                kind_opened, kind_closed = _sync_kind_postgresql(
                     cursor,
                     campaign=campaign,
                     kind=kind,
@@ -231,16 +229,29 @@ def flags_sync(
                     now=now,
                     units=units,
                 )
-            if wanted_sql:
-                opened += _open_missing(
-                    cursor,
-                    campaign=campaign,
-                    kind=kind,
-                    wanted_sql=wanted_sql,
-                    params=params,
-                    today=today,
-                    now=now,
+                opened, closed = opened + kind_opened, closed + kind_closed
+                continue
+            # SQLite (whose driver counts no rows for a statement that starts with WITH), and
+            # history: closing first, then the pairs still missing.
+            if not history_only:
+                keep = (
+                    "AND (unit_id, subject) NOT IN "
+                    f"(SELECT w.w_unit, w.w_subject FROM ({wanted_sql}) w)"
                 )
+                sql, sql_params = _close_unwanted(
+                    campaign=campaign, kind=kind, keep=keep, today=today, now=now, units=units
+                )
+                cursor.execute(sql, [*sql_params, *params])
+                closed += max(cursor.rowcount, 0)
+            insert, insert_params, check_params = _insert_missing(
+                campaign=campaign,
+                kind=kind,
+                source=f"({_wanted_pairs(wanted_sql)})",
+                today=today,
+                now=now,
+            )
+            cursor.execute(insert, [*insert_params, *params, *check_params])
+            opened += max(cursor.rowcount, 0)
     return opened, closed
 
 
