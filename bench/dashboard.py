@@ -179,7 +179,8 @@ def main() -> None:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="use the databases a --keep run left (migrate and rerun the engine, no new seed)",
+        help="use the databases a --keep run left (migrate and rerun the engine, no new seed); "
+        "they are kept",
     )
     args = parser.parse_args()
     base_url = os.environ.get(
@@ -195,7 +196,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as var_dir:
                 figures = measure(url, args.requests, var_dir)
         finally:
-            if not args.keep:
+            # A reused database took the better part of an hour to seed: it stays.
+            if not (args.keep or args.reuse):
                 name = urlsplit(url).path.lstrip("/")
                 psql(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for name, page in figures.items():
