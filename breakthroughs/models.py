@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Reviewable, evidence_path
+from campaigns.models.reports import queue_index
 from campaigns.periods import period_label
 from units.models import Unit
 
@@ -38,7 +39,10 @@ class BreakthroughTask(Reviewable):
         verbose_name = _("breakthrough task")
         verbose_name_plural = _("breakthrough tasks")
         ordering = ["due_on", "pk"]
-        indexes = [models.Index(fields=["campaign", "unit", "field"], name="task_scope_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "unit", "field"], name="task_scope_idx"),
+            queue_index("task_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -64,6 +68,8 @@ class ProgressReport(Reviewable):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["-period_start", "-pk"]
+        # Reached through their task's campaign: by the queue's order alone.
+        indexes = [queue_index("report_queue_idx", by_campaign=False)]
         constraints = [
             models.UniqueConstraint(
                 fields=["task", "period_start"], name="report_one_per_task_period"
@@ -109,6 +115,7 @@ class Initiative(Reviewable):
         verbose_name = _("new model")
         verbose_name_plural = _("new models")
         ordering = ["-started_on", "-pk"]
+        indexes = [queue_index("initiative_queue_idx")]
 
     def __str__(self) -> str:
         return self.name

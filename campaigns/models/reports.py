@@ -3,11 +3,13 @@ campaign's own kinds of report (R1 study sessions, R2 the implementation plan, R
 Other apps build their reports on `Reviewable` too (breakthroughs: R3 and R4)."""
 
 import uuid
+from datetime import date
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dongda.text import fold
@@ -170,6 +172,31 @@ def evidence_path(instance, filename: str) -> str:
     return f"{model.app_label}/{model.model_name}/{instance.unit_id}/{uuid.uuid4().hex}{suffix}"
 
 
+#: The review queue sorts items with no overdue day (submitted before the column existed) after
+#: every dated one.
+QUEUE_NO_DUE = date(9999, 12, 31)
+
+
+def queue_order() -> Coalesce:
+    """The review queue's first sort key: the day the item's review is overdue."""
+    return Coalesce("review_overdue_from", Value(QUEUE_NO_DUE), output_field=DateField())
+
+
+def queue_index(name: str, *, by_campaign: bool = True) -> models.Index:
+    """The index the review queue reads a page of one kind from, in its order, and counts the
+    waiting items by: only the items waiting for review, so it stays small. (At 100,000 units
+    the queue otherwise sorted every submitted item of every kind: 0.9 s a page.)"""
+    campaign = [F("campaign")] if by_campaign else []
+    return models.Index(
+        *campaign,
+        queue_order(),
+        F("submitted_at"),
+        F("id"),
+        condition=Q(status="submitted"),
+        name=name,
+    )
+
+
 class StudySession(Reviewable):
     """R1: a study and dissemination session (hội nghị học tập, quán triệt) or a make-up one."""
 
@@ -209,7 +236,8 @@ class StudySession(Reviewable):
         verbose_name_plural = _("study sessions")
         ordering = ["-held_on", "-pk"]
         indexes = [
-            models.Index(fields=["campaign", "unit", "status"], name="studysession_scope_idx")
+            models.Index(fields=["campaign", "unit", "status"], name="studysession_scope_idx"),
+            queue_index("studysession_queue_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -245,6 +273,7 @@ class ImplementationPlan(Reviewable):
     class Meta:
         verbose_name = _("implementation plan")
         verbose_name_plural = _("implementation plans")
+        indexes = [queue_index("plan_queue_idx")]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "unit"], name="plan_one_per_unit_campaign"),
         ]
@@ -280,6 +309,7 @@ class Incident(Reviewable):
     class Meta:
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
+        indexes = [queue_index("incident_queue_idx")]
         ordering = ["-opened_on", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -330,7 +360,10 @@ class PropagandaActivity(Reviewable):
         verbose_name = _("propaganda activity")
         verbose_name_plural = _("propaganda activities")
         ordering = ["-held_on", "-pk"]
-        indexes = [models.Index(fields=["campaign", "unit", "status"], name="propaganda_scope_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "unit", "status"], name="propaganda_scope_idx"),
+            queue_index("propaganda_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_channel_display()} · {self.held_on:%d/%m/%Y}"

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import CharField, Count, DateField, F, Model, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, Model, Q, Value
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -41,6 +40,7 @@ from ..models import (
     awaiting_committee_q,
     committee_path,
 )
+from ..models.reports import queue_order
 from ..registry import ReportKind, report_kinds
 
 PAGE_SIZE = 50
@@ -56,9 +56,6 @@ NEW, RESUBMITTED, OVERDUE, AT_COMMITTEE = "new", "resubmitted", "overdue", "at_c
 STATES = ("", NEW, RESUBMITTED, OVERDUE, AT_COMMITTEE)
 #: Waiting longer than this many days (since the unit submitted it).
 AGES = ("3", "7", "30")
-
-# Sorts items with no overdue day (submitted before the column existed) after every dated one.
-_NO_DUE = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -319,7 +316,7 @@ def _ordered_ids(querysets: list[tuple[ReportKind, object]], *, first_rows: int 
             .annotate(
                 q_kind=Value(kind.slug, output_field=CharField()),
                 q_id=F("pk"),
-                q_due=Coalesce("review_overdue_from", Value(_NO_DUE), output_field=DateField()),
+                q_due=queue_order(),
                 q_sent=F("submitted_at"),
             )
             # Only annotations, so that every part lists its columns in the same order.
@@ -481,9 +478,7 @@ def review_queue_rows(
             _base(kind, user=user, campaign=campaign, level=level, filters=filters, now=now)
             .filter(_state_q(state, level, campaign, today))
             .select_related("unit")
-            .annotate(
-                q_due=Coalesce("review_overdue_from", Value(_NO_DUE), output_field=DateField())
-            )
+            .annotate(q_due=queue_order())
             .order_by("q_due", "submitted_at", "pk")
         )
         if kind.parent:
