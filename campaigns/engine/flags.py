@@ -1,9 +1,10 @@
 """Flags in line with the rules: opens the flags that should be open on a day and closes the rest.
 
 Each rule registers, per flag kind, querysets of the (unit, subject) pairs that should have an
-open flag as of a given day (`campaigns.registry.FlagRule`). Two statements per kind then bring
-the table in line, whatever the number of units: an INSERT … SELECT of the wanted pairs that have
-no open flag yet, and an UPDATE closing the open flags that are no longer wanted. So a run is
+open flag as of a given day (`campaigns.registry.FlagRule`). A fixed number of statements per
+kind then bring the table in line, whatever the number of units: an UPDATE closing the open flags
+that are no longer wanted and an INSERT … SELECT of the wanted pairs that have no open flag yet
+(on PostgreSQL both in one statement, see `_sync_kind_postgresql`). So a run is
 idempotent (a second run finds nothing to do), catches up after days without a run (it compares
 with the wanted state, not with yesterday), and two runs at once cannot duplicate a flag: the
 partial unique index `flag_one_open_per_subject` (and `flag_study_late_once`) turns the loser's
