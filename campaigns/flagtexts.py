@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Model
 
 from .models import FLAG_ACTOR, Actor, Campaign, Flag, awaits_committee
+from .periods import days_off_read_once
 from .registry import FlagRule, flag_rules, report_kinds
 
 
@@ -35,10 +36,6 @@ def subject_parts(subject: str) -> tuple[str, int | None, str]:
     return prefix, int(number) if number.isdigit() else None, extra
 
 
-def _rule_of(kind: str) -> FlagRule | None:
-    return next((rule for rule in flag_rules() if rule.kind == kind), None)
-
-
 def _item_kind(rule: FlagRule | None, prefix: str) -> str | None:
     if rule is not None and rule.subject_kind:
         return rule.subject_kind
@@ -53,12 +50,15 @@ def describe_flags(
     statements does not depend on which flags happen to be open (the exports, whose statement
     count is pinned)."""
     flags = list(flags)
+    rules: dict[str, FlagRule] = {}  # by kind, read once
+    for rule in flag_rules():
+        rules.setdefault(rule.kind, rule)
     wanted: dict[str, set[int]] = defaultdict(set)
     if every_kind:
         wanted = defaultdict(set, {slug: set() for slug in report_kinds()})
     for flag in flags:
         prefix, number, _extra = subject_parts(flag.subject)
-        slug = _item_kind(_rule_of(flag.kind), prefix)
+        slug = _item_kind(rules.get(flag.kind), prefix)
         if slug and number is not None:
             wanted[slug].add(number)
     items: dict[tuple[str, int], Model] = {}
@@ -73,19 +73,32 @@ def describe_flags(
         for item in found:
             items[slug, item.pk] = item
     texts = []
-    for flag in flags:
-        rule = _rule_of(flag.kind)
-        prefix, number, _extra = subject_parts(flag.subject)
-        item = items.get((_item_kind(rule, prefix), number))
-        text = (
-            rule.describe(flag, item, campaign)
-            if rule is not None and rule.describe
-            else str(flag.get_kind_display())
-        )
-        actor = FLAG_ACTOR.get(flag.kind, Actor.UNIT)
-        if actor == Actor.DISTRICT and item is not None and awaits_committee(item, campaign):
-            # Two-level review: a review that is late while the item still waits for its
-            # committee is the committee's delay (the overdue day restarts when it passes on).
-            actor = Actor.COMMITTEE
-        texts.append(FlagText(flag, text, actor, str(Actor(actor).label)))
+    # Read once, not per flag (an export describes tens of thousands): the actors' labels, and
+    # the days off the deadlines in the sentences are moved by.
+    actor_labels = {actor: str(actor.label) for actor in Actor}
+    with days_off_read_once():
+        for flag in flags:
+            texts.append(_describe(flag, rules.get(flag.kind), items, campaign, actor_labels))
     return texts
+
+
+def _describe(
+    flag: Flag,
+    rule: FlagRule | None,
+    items: dict[tuple[str, int], Model],
+    campaign: Campaign,
+    actor_labels: dict[Actor, str],
+) -> FlagText:
+    prefix, number, _extra = subject_parts(flag.subject)
+    item = items.get((_item_kind(rule, prefix), number))
+    text = (
+        rule.describe(flag, item, campaign)
+        if rule is not None and rule.describe
+        else str(flag.get_kind_display())
+    )
+    actor = FLAG_ACTOR.get(flag.kind, Actor.UNIT)
+    if actor == Actor.DISTRICT and item is not None and awaits_committee(item, campaign):
+        # Two-level review: a review that is late while the item still waits for its
+        # committee is the committee's delay (the overdue day restarts when it passes on).
+        actor = Actor.COMMITTEE
+    return FlagText(flag, text, actor, actor_labels[Actor(actor)])

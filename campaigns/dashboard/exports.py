@@ -60,9 +60,10 @@ def _flag_texts(campaign: Campaign, unit_ids: list[int]) -> dict[int, list[str]]
         campaign=campaign, unit_id__in=unit_ids, closed_at__isnull=True
     ).order_by("opened_on", "kind", "subject")
     texts: dict[int, list[str]] = defaultdict(list)
+    sentence = _("%(text)s (since %(date)s; next to act: %(actor)s)")  # translated once
     for text in describe_flags(flags, campaign, every_kind=True):
         texts[text.flag.unit_id].append(
-            _("%(text)s (since %(date)s; next to act: %(actor)s)")
+            sentence
             % {
                 "text": text.text,
                 "date": short_date(text.flag.opened_on),
