@@ -2,8 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign, Reviewable, evidence_path
-from campaigns.models.reports import queue_index
+from campaigns.models import Campaign, Reviewable, evidence_path, queue_index
 from campaigns.periods import period_label
 from units.models import Unit
 

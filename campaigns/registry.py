@@ -237,7 +237,7 @@ def flag_kinds_reading(slugs: set[str]) -> set[str]:
     takes its progress reports along."""
     slugs = set(slugs)
     for slug in list(slugs):
-        slugs |= {child.slug for child in child_kinds(report_kinds()[slug])}
+        slugs |= {child.slug for child in child_kinds(report_kind(slug))}
     return {rule.kind for rule in flag_rules() if rule.reads is None or set(rule.reads) & slugs}
 
 

@@ -27,6 +27,8 @@ from .reports import (
     awaits_committee,
     committee_path,
     evidence_path,
+    queue_index,
+    queue_order,
     search_title_of,
 )
 from .status import CompletionRollup, StatusRollup, UnitStatus
@@ -59,5 +61,7 @@ __all__ = [
     "awaits_committee",
     "committee_path",
     "evidence_path",
+    "queue_index",
+    "queue_order",
     "search_title_of",
 ]

@@ -39,8 +39,8 @@ from ..models import (
     ReviewStatus,
     awaiting_committee_q,
     committee_path,
+    queue_order,
 )
-from ..models.reports import queue_order
 from ..registry import ReportKind, report_kinds
 
 PAGE_SIZE = 50
